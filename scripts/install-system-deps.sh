@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# System packages the test suite needs: PostgreSQL 15 server binaries (throwaway test cluster)
+# and a Java runtime (PySpark local mode). Installs only what is missing.
+set -euo pipefail
+need=()
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+command -v java >/dev/null 2>&1 || need+=(default-jre-headless)
+if [ "${#need[@]}" -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "Bitte als root installieren: apt-get install ${need[*]}" >&2; exit 1
+  fi
+  echo "Installiere Systempakete: ${need[*]}" >&2
+  apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >&2
+fi

@@ -1,0 +1,3 @@
+"""BiMo – Bildungsmonitoring."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,99 @@
+"""Engines of BiMo's two stores.
+
+* The **analytic store** is a DuckDB file accessed through Ibis; its tables follow
+  :mod:`bimo.core.schemas`. It never holds identifying data.
+* The **operational store** (users, test sessions, survey answers …) is a SQLAlchemy database:
+  SQLite by default, PostgreSQL in production (``BIMO_DATABASE_URL``); see
+  :mod:`bimo.core.operational`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import ibis
+from ibis.backends.duckdb import Backend as DuckDBBackend
+from ibis.expr.types import Table
+
+from bimo.core.config import Settings, get_settings
+from bimo.core.schemas import ANALYTIC_TABLES, DType, TableSpec
+
+_DUCKDB_TYPES: dict[DType, str] = {
+    "string": "VARCHAR",
+    "int": "BIGINT",
+    "float": "DOUBLE",
+    "bool": "BOOLEAN",
+    "date": "DATE",
+}
+
+
+def create_table_sql(spec: TableSpec, name: str | None = None) -> str:
+    """DDL for one analytic table (NOT NULL for required columns)."""
+    cols = ", ".join(
+        f'"{c.name}" {_DUCKDB_TYPES[c.dtype]}{" NOT NULL" if c.required else ""}'
+        for c in spec.columns
+    )
+    return f'CREATE TABLE IF NOT EXISTS "{name or spec.name}" ({cols})'
+
+
+class AnalyticStore:
+    """The DuckDB analytic store. Use :meth:`ibis` for analyses, :meth:`transaction` to write."""
+
+    def __init__(self, path: Path | str | None = None, *, read_only: bool = False) -> None:
+        self.path = Path(path) if path is not None else get_settings().resolved_duckdb_path
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._raw = duckdb.connect(str(self.path), read_only=read_only)
+        self._ibis: DuckDBBackend | None = None
+        if not read_only:
+            self.ensure_schema()
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None) -> AnalyticStore:
+        return cls((settings or get_settings()).resolved_duckdb_path)
+
+    @property
+    def raw(self) -> duckdb.DuckDBPyConnection:
+        """The underlying DuckDB connection (for bulk writes inside :meth:`transaction`)."""
+        return self._raw
+
+    def ibis(self) -> DuckDBBackend:
+        """An Ibis backend on the same connection."""
+        if self._ibis is None:
+            self._ibis = ibis.duckdb.from_connection(self._raw)
+        return self._ibis
+
+    def table(self, name: str) -> Table:
+        return self.ibis().table(name)
+
+    def ensure_schema(self) -> None:
+        for spec in ANALYTIC_TABLES.values():
+            self._raw.execute(create_table_sql(spec))
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """All-or-nothing write: commits on success, rolls back on any exception."""
+        self._raw.execute("BEGIN TRANSACTION")
+        try:
+            yield self._raw
+        except BaseException:
+            self._raw.execute("ROLLBACK")
+            raise
+        self._raw.execute("COMMIT")
+
+    def count(self, table: str) -> int:
+        row = self._raw.execute(f'SELECT count(*) FROM "{table}"').fetchone()
+        return int(row[0]) if row else 0
+
+    def close(self) -> None:
+        self._raw.close()
+
+    def __enter__(self) -> AnalyticStore:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
