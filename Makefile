@@ -30,8 +30,9 @@ typecheck:
 pytest:
 	$(RUN) pytest -n 2 -m "not bench" $(PYTEST_ARGS)
 
-bench: setup
-	$(RUN) python -m bench.run
+bench:
+	$(UV) sync --frozen --group bench
+	$(UV) run --frozen --group bench python -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf bimo-data .pytest_cache .mypy_cache .ruff_cache
