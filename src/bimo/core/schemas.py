@@ -127,6 +127,9 @@ STUDENT_YEARS = TableSpec(
           "Verbleib)", required=False, codelist="abgangsart"),
         C("abschlussart", "string", "Abschlussart (nur bei Abgangsart ENTL)", required=False,
           codelist="abschlussart"),
+        C("record_key", "float", "Zufallsschlüssel des Datensatzes für das Cell-Key-Verfahren "
+          "in [0, 1); beim Import aus dem Pseudonym abgeleitet, wenn leer", required=False,
+          min_value=0.0, max_value=1.0),
     ),
     key=("pseudonym", "schuljahr", "schulnummer"),
 )

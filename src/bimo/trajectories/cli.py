@@ -1,9 +1,18 @@
-"""Command-line face of this domain (registered by :mod:`bimo.cli`)."""
+"""``bimo verlauf …``: linkage of trajectories and Bildungsverlauf analyses."""
 
 from __future__ import annotations
 
 import typer
 
+from bimo.trajectories import analyses_cli, linkage_cli
+
+verlauf_app = typer.Typer(
+    help="Bildungsverlaufsstatistik: Verläufe verknüpfen und auswerten.",
+    no_args_is_help=True,
+)
+linkage_cli.add_commands(verlauf_app)
+analyses_cli.add_commands(verlauf_app)
+
 
 def register(app: typer.Typer) -> None:
-    """Add this domain's commands to the main ``bimo`` app."""
+    app.add_typer(verlauf_app, name="verlauf")
