@@ -1,4 +1,5 @@
-"""``bimo pseudonymize`` (Vertrauensstelle) and ``bimo privacy …`` (disclosure control)."""
+"""``bimo pseudonymize``/``bimo key`` (Vertrauensstelle) and ``bimo privacy …`` (disclosure
+control)."""
 
 from __future__ import annotations
 
@@ -12,14 +13,7 @@ privacy_app = typer.Typer(
 )
 disclosure_cli.add_commands(privacy_app)
 
-pseudonymize_app = typer.Typer(
-    help="Pseudonymisierung (Rolle der Vertrauensstelle): Schlüssel erzeugen, "
-    "pseudonymisieren, Schlüssel wechseln.",
-    no_args_is_help=True,
-)
-pseudonym_cli.add_commands(pseudonymize_app)
-
 
 def register(app: typer.Typer) -> None:
     app.add_typer(privacy_app, name="privacy")
-    app.add_typer(pseudonymize_app, name="pseudonymize")
+    pseudonym_cli.register(app)

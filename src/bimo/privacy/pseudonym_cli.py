@@ -1,9 +1,9 @@
-"""Commands of this part of the domain (added to the domain's Typer app)."""
+"""Commands of the Vertrauensstelle: ``bimo pseudonymize`` and key management."""
 
 from __future__ import annotations
 
 import typer
 
 
-def add_commands(app: typer.Typer) -> None:
-    """Add this module's commands to ``app``."""
+def register(app: typer.Typer) -> None:
+    """Add the pseudonymisation commands to the main app."""
