@@ -8,6 +8,8 @@ import pytest
 
 from bimo.core.config import get_settings
 
+pytest_plugins = ["bimo.testing.postgres"]
+
 
 @pytest.fixture(autouse=True)
 def _isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

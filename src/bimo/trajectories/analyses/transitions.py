@@ -1,0 +1,84 @@
+"""Transition rates after the Grundschule (Übergangsquoten), by receiving Schulform.
+
+Definition (Bildung in Deutschland, Tab. D1-2A): students in grade ``g + 1`` in year ``t``
+whose record in ``t − 1`` was grade ``g`` at a Grundschule (``g = 4``, or ``6`` in Länder with
+a six-year Grundschule), by the Schulform in ``t``. Denominator: all those transitioning.
+Alternative denominator (``"viertklaessler"``): all grade-``g`` Grundschule students of
+``t − 1``, including those who repeat grade ``g``, move away or leave the data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import ibis.expr.types as ir
+
+from bimo.core.codes import SCHULFORM
+from bimo.trajectories.analyses._common import (
+    DENOMINATOR,
+    DIMENSIONS,
+    NUMERATOR,
+    YEAR,
+    AnalysisError,
+    YearRange,
+    enrich,
+    filter_years,
+    one_per_year,
+    rate_table,
+    resolve_dims,
+)
+
+TransitionDenominator = Literal["uebergaenge", "viertklaessler"]
+TARGET = "ziel_schulform"
+# The origin is a Grundschule by definition, so the Schulform dimension would be constant;
+# the receiving Schulform is the category of the result instead.
+TRANSITION_DIMENSIONS = tuple(d for d in DIMENSIONS if d != "schulform")
+
+
+def transitions(
+    student_years: ir.Table,
+    schools: ir.Table,
+    *,
+    by: Sequence[str] = (),
+    years: YearRange | None = None,
+    grundschule_jahre: int = 4,
+    denominator: TransitionDenominator = "uebergaenge",
+) -> ir.Table:
+    """Transition rates by receiving Schulform (``ziel_schulform``).
+
+    Dimensions (Kreis, sex, Förderschwerpunkt, ndh) are those of the Grundschule record in
+    ``t − 1``: a Kreis's rate describes the children who finished its Grundschulen.
+    """
+    if grundschule_jahre not in (4, 6):
+        raise AnalysisError(
+            f"Die Dauer der Grundschule muss 4 oder 6 Jahre betragen, nicht {grundschule_jahre}."
+        )
+    if denominator not in ("uebergaenge", "viertklaessler"):
+        raise AnalysisError(
+            f"Unbekannter Nenner „{denominator}“; zulässig: uebergaenge, viertklaessler."
+        )
+    dims = resolve_dims(by, TRANSITION_DIMENSIONS)
+    recs = one_per_year(enrich(student_years, schools))
+    last_gs = grundschule_jahre
+
+    origin = recs.filter((recs.jahrgangsstufe == last_gs) & (recs.schulform == "GS"))
+    origin = origin.select(
+        _p=origin.pseudonym, **{YEAR: origin.schuljahr + 1}, **{d: origin[d] for d in dims}
+    )
+    # Viertklässler of the last data year have no year t to transition into: left out, so that
+    # the alternative denominator does not report a 0 % year beyond the data.
+    present = recs.select(_y=recs.schuljahr).distinct()
+    origin = origin.semi_join(present, origin[YEAR] == present._y)
+    target = recs.filter(recs.jahrgangsstufe == last_gs + 1)
+    target = target.select(_tp=target.pseudonym, _ty=target.schuljahr, **{TARGET: target.schulform})
+    moved = origin.inner_join(target, [origin._p == target._tp, origin[YEAR] == target._ty]).select(
+        YEAR, *dims, TARGET
+    )
+    moved = filter_years(moved, years)
+
+    keys = [YEAR, *dims]
+    numerators = moved.group_by([*keys, TARGET]).aggregate(**{NUMERATOR: moved.count()})
+    base = moved if denominator == "uebergaenge" else filter_years(origin, years)
+    denominators = base.group_by(keys).aggregate(**{DENOMINATOR: base.count()})
+    return rate_table(numerators, denominators, keys, [TARGET], {TARGET: sorted(SCHULFORM.codes)})

@@ -1,0 +1,238 @@
+"""Trajectories (Verläufe) across school years and schools, and their consistency checks.
+
+A trajectory is the set of ``student_years`` records sharing one pseudonym, ordered by
+``schuljahr``. The checks *report* inconsistencies; nothing is corrected here, because every
+automatic "fix" (dropping a second school, filling a gap) would change the analyses in ways
+nobody reviewed. All checks are Ibis expressions (no Python UDFs), so they run inside DuckDB
+(or any other Ibis backend) on the full population.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import duckdb
+import ibis
+import ibis.expr.types as ir
+import polars as pl
+
+from bimo.core.schemas import STUDENT_YEARS, DType
+
+Severity = Literal["Fehler", "Hinweis"]
+
+
+@dataclass(frozen=True)
+class Check:
+    code: str
+    severity: Severity
+    title: str
+
+
+CHECKS: tuple[Check, ...] = (
+    Check("ZWEI_SCHULEN", "Fehler", "mehr als eine Schule im selben Schuljahr"),
+    Check("LUECKE", "Fehler", "fehlende Schuljahre ohne Fortzug/Zuzug"),
+    Check("SPRUNG_JAHRGANG", "Fehler", "Jahrgangsstufe springt um mehr als eine Stufe je Jahr"),
+    Check("RUECKKEHR_NACH_ENTL", "Fehler", "erneuter Datensatz nach Entlassung"),
+    Check(
+        "RUECKKEHR_NACH_FORTZUG_OHNE_ZUZUG",
+        "Fehler",
+        "erneuter Datensatz nach Fortzug ohne Zugangsart Zuzug/Wiedereintritt",
+    ),
+    Check(
+        "RUECKKEHR_NACH_FORTZUG",
+        "Hinweis",
+        "Rückkehr nach Fortzug mit Zugangsart Zuzug/Wiedereintritt (plausibel)",
+    ),
+    Check("GEBURTSDATEN_ABWEICHEND", "Fehler", "Geburtsjahr/-monat weicht zwischen Jahren ab"),
+    Check("GESCHLECHT_ABWEICHEND", "Fehler", "Geschlecht weicht zwischen Jahren ab"),
+)
+CHECK_BY_CODE: dict[str, Check] = {c.code: c for c in CHECKS}
+REPORT_COLUMNS = ("pseudonym", "schuljahr", "code", "schwere", "beschreibung")
+_IBIS_TYPES: dict[DType, str] = {
+    "string": "string",
+    "int": "int64",
+    "float": "float64",
+    "bool": "boolean",
+    "date": "date",
+}
+
+
+def student_years_table(name: str = "student_years") -> ir.Table:
+    """An unbound Ibis table with the ``student_years`` schema.
+
+    Equivalent to ``AnalyticStore.table("student_years")`` for building expressions, but
+    it does not ask the database for the schema: with duckdb 2.0, Ibis 12's schema lookup
+    calls the deprecated ``fetch_arrow_table`` (a ``DeprecationWarning``, i.e. an error under
+    the test suite's ``filterwarnings = error``). Run the expression with :func:`to_polars`.
+    """
+    schema = ibis.schema({c.name: _IBIS_TYPES[c.dtype] for c in STUDENT_YEARS.columns})
+    return ibis.table(schema, name=name)
+
+
+def to_polars(con: duckdb.DuckDBPyConnection, expr: ir.Table) -> pl.DataFrame:
+    """Compile ``expr`` to DuckDB SQL and run it on ``con``."""
+    return con.sql(str(ibis.to_sql(expr, dialect="duckdb"))).pl()
+
+
+def _text(value: ir.Value) -> ir.StringValue:
+    return value.cast("string").fill_null("–")
+
+
+def yearly(student_years: ir.Table) -> ir.Table:
+    """One row per (pseudonym, schuljahr) with what the checks need, plus the previous year."""
+    t = student_years
+    per_year = t.group_by(["pseudonym", "schuljahr"]).aggregate(
+        n_schulen=t.schulnummer.nunique(),
+        stufe_min=t.jahrgangsstufe.min(),
+        stufe_max=t.jahrgangsstufe.max(),
+        gj_min=t.geburtsjahr.min(),
+        gj_max=t.geburtsjahr.max(),
+        gm_min=t.geburtsmonat.min(),
+        gm_max=t.geburtsmonat.max(),
+        gs_min=t.geschlecht.min(),
+        gs_max=t.geschlecht.max(),
+        entl=(t.abgangsart == "ENTL").fill_null(False).any(),
+        fortzug=(t.abgangsart == "FORTZUG").fill_null(False).any(),
+        zuzug=t.zugangsart.isin(["ZUZUG", "WIEDER"]).fill_null(False).any(),
+    )
+    w = ibis.window(group_by="pseudonym", order_by="schuljahr")
+    return per_year.mutate(
+        prev_jahr=per_year.schuljahr.lag().over(w),
+        prev_stufe=per_year.stufe_max.lag().over(w),
+        prev_entl=per_year.entl.lag().over(w),
+        prev_fortzug=per_year.fortzug.lag().over(w),
+        prev_gj=per_year.gj_min.lag().over(w),
+        prev_gm=per_year.gm_min.lag().over(w),
+        prev_gs=per_year.gs_min.lag().over(w),
+    )
+
+
+def check_trajectories(student_years: ir.Table) -> ir.Table:
+    """Tidy report: one row per finding (``REPORT_COLUMNS``), ordered by pseudonym and year.
+
+    The report contains pseudonyms (it is internal), never identities.
+    """
+    y = yearly(student_years)
+    has_prev = y.prev_jahr.notnull()
+    span = y.schuljahr - y.prev_jahr
+    prev_fortzug = y.prev_fortzug.fill_null(False)
+    findings: list[tuple[str, ir.BooleanValue, ir.StringValue]] = [
+        (
+            "ZWEI_SCHULEN",
+            y.n_schulen > 1,
+            _text(y.n_schulen) + ibis.literal(" Schulen im selben Schuljahr"),
+        ),
+        (
+            "LUECKE",
+            has_prev & (span > 1) & ~prev_fortzug & ~y.zuzug,
+            ibis.literal("kein Datensatz in ")
+            + _text(span - 1)
+            + ibis.literal(" Schuljahr(en) zwischen ")
+            + _text(y.prev_jahr)
+            + ibis.literal(" und ")
+            + _text(y.schuljahr)
+            + ibis.literal(", weder Fortzug noch Zuzug/Wiedereintritt"),
+        ),
+        (
+            "SPRUNG_JAHRGANG",
+            has_prev & ((y.stufe_min - y.prev_stufe) > span),
+            ibis.literal("Jahrgangsstufe ")
+            + _text(y.prev_stufe)
+            + ibis.literal(" → ")
+            + _text(y.stufe_min)
+            + ibis.literal(" in ")
+            + _text(span)
+            + ibis.literal(" Schuljahr(en)"),
+        ),
+        (
+            "RUECKKEHR_NACH_ENTL",
+            y.prev_entl.fill_null(False),
+            ibis.literal("Datensatz nach Entlassung am Ende des Schuljahres ") + _text(y.prev_jahr),
+        ),
+        (
+            "RUECKKEHR_NACH_FORTZUG_OHNE_ZUZUG",
+            prev_fortzug & ~y.zuzug,
+            ibis.literal("Datensatz nach Fortzug (Schuljahr ")
+            + _text(y.prev_jahr)
+            + ibis.literal(") ohne Zugangsart ZUZUG/WIEDER"),
+        ),
+        (
+            "RUECKKEHR_NACH_FORTZUG",
+            prev_fortzug & y.zuzug,
+            ibis.literal("Rückkehr nach Fortzug (Schuljahr ")
+            + _text(y.prev_jahr)
+            + ibis.literal(") mit Zugangsart ZUZUG/WIEDER"),
+        ),
+        (
+            "GEBURTSDATEN_ABWEICHEND",
+            (y.gj_min != y.gj_max)
+            | (y.gm_min != y.gm_max)
+            | (has_prev & ((y.gj_min != y.prev_gj) | (y.gm_min != y.prev_gm))).fill_null(False),
+            ibis.literal("Geburtsjahr/-monat ")
+            + _text(y.gj_min)
+            + ibis.literal("/")
+            + _text(y.gm_min)
+            + ibis.literal(", vorher ")
+            + _text(y.prev_gj)
+            + ibis.literal("/")
+            + _text(y.prev_gm),
+        ),
+        (
+            "GESCHLECHT_ABWEICHEND",
+            (y.gs_min != y.gs_max) | (has_prev & (y.gs_min != y.prev_gs)).fill_null(False),
+            ibis.literal("Geschlecht ")
+            + _text(y.gs_min)
+            + ibis.literal(", vorher ")
+            + _text(y.prev_gs),
+        ),
+    ]
+    parts = [
+        y.filter(condition.fill_null(False)).select(
+            pseudonym=y.pseudonym,
+            schuljahr=y.schuljahr,
+            code=ibis.literal(code),
+            schwere=ibis.literal(CHECK_BY_CODE[code].severity),
+            beschreibung=description,
+        )
+        for code, condition, description in findings
+    ]
+    report = ibis.union(*parts, distinct=False)
+    return report.order_by(["pseudonym", "schuljahr", "code"])
+
+
+def summarize(report: ir.Table) -> ir.Table:
+    """Findings and affected trajectories per check; every check listed, also with 0.
+
+    One global aggregate per check (no memtable), so the expression compiles to plain SQL
+    and an empty check still yields its row with 0.
+    """
+    parts = []
+    for order, check in enumerate(CHECKS):
+        found = report.filter(report.code == check.code)
+        parts.append(
+            found.aggregate(
+                befunde=found.count(), verlaeufe=found.pseudonym.nunique()
+            ).mutate(
+                code=ibis.literal(check.code),
+                schwere=ibis.literal(check.severity),
+                pruefung=ibis.literal(check.title),
+                reihenfolge=ibis.literal(order),
+            )
+        )
+    summary = ibis.union(*parts, distinct=False)
+    return summary.order_by("reihenfolge").select(
+        "code", "schwere", "pruefung", "befunde", "verlaeufe"
+    )
+
+
+def trajectory_overview(student_years: ir.Table) -> ir.Table:
+    """One row per trajectory: first/last year, number of years and schools."""
+    t = student_years
+    return t.group_by("pseudonym").aggregate(
+        erstes_schuljahr=t.schuljahr.min(),
+        letztes_schuljahr=t.schuljahr.max(),
+        schuljahre=t.schuljahr.nunique(),
+        schulen=t.schulnummer.nunique(),
+        datensaetze=t.count(),
+    )
