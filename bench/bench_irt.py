@@ -25,6 +25,8 @@ from bimo.assessment.irt.simulate import booklet_mask, draw_items, simulate_resp
 
 ROOT = Path(__file__).resolve().parent.parent
 BIMO = str(Path(sys.executable).with_name("bimo"))
+# girth is single-threaded pure numpy/scipy; runs beyond this are recorded as timeouts.
+GIRTH_LIMIT_S = float(os.environ.get("BIMO_BENCH_GIRTH_LIMIT", "600"))
 
 _MEASURE = textwrap.dedent(
     """
@@ -134,7 +136,11 @@ def _case(
         row["girth"] = "nicht installiert"
         return row
     out = tmp / f"{name}_girth.json"
-    grun = _measure([sys.executable, "-c", _GIRTH, model, str(csv), str(out)], env=girth_env)
+    grun = _measure(
+        [sys.executable, "-c", _GIRTH, model, str(csv), str(out)],
+        env=girth_env,
+        limit=GIRTH_LIMIT_S,
+    )
     row["girth_s"] = round(grun["wall_s"], 2)
     row["girth_peak_mib"] = round(grun["peak_mib"])
     if "error" in grun:

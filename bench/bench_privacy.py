@@ -35,7 +35,7 @@ def school_table(n_schools: int, seed: int = 1) -> pl.DataFrame:
     rng = np.random.default_rng(seed)
     size = rng.lognormal(3.0, 0.9, n_schools).astype(int) + 1
     base = np.array([0.05, 0.03, 0.25, 0.42, 0.25])
-    rows = []
+    rows: list[tuple[str, str, int]] = []
     for s in range(n_schools):
         counts = rng.multinomial(size[s], rng.dirichlet(base * 20))
         rows.extend((f"S{s:04d}", CERTS[c], int(v)) for c, v in enumerate(counts) if v > 0)

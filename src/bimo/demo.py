@@ -1,9 +1,155 @@
-"""Command-line face of this domain (registered by :mod:`bimo.cli`)."""
+"""``bimo demo``: the whole pipeline end to end on Musterland, then serve the results.
+
+Steps, in the one-way data flow of BiMo: generate Musterland → Vertrauensstelle pseudonymises
+the schools' delivery → validated import (clean files, then the dirty variant with quarantine)
+→ linkage checks and probabilistic matching → disclosure-controlled Bildungsverlauf tables →
+a simulated Lernstandserhebung scaled with the IRT engine → an overview page served locally.
+
+The demo's pseudonymisation key exists only in memory: it is never written anywhere.
+"""
 
 from __future__ import annotations
 
+import functools
+import http.server
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from bimo.core.config import get_settings
+from bimo.core.errors import BimoError
+from bimo.core.store import AnalyticStore
+
+console = Console()
+
+
+@dataclass(frozen=True)
+class DemoConfig:
+    """Size and place of a demo run."""
+
+    out: Path = Path("bimo-demo")
+    students: int = 60_000
+    years: int = 10
+    seed: int = 1
+
+
+@dataclass
+class DemoResult:
+    """What each step produced (shown in the summary and on the overview page)."""
+
+    steps: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, title: str, seconds: float, **facts: Any) -> None:
+        self.steps.append({"schritt": title, "sekunden": round(seconds, 1), **facts})
+
+
+def _step(result: DemoResult, title: str, action: Callable[[], dict[str, Any]]) -> None:
+    started = time.perf_counter()
+    with console.status(f"[bold]{title}[/] …"):
+        facts = action()
+    seconds = time.perf_counter() - started
+    result.add(title, seconds, **facts)
+    shown = ", ".join(f"{k}: {v}" for k, v in facts.items() if not isinstance(v, dict | list))
+    console.print(f"[green]✓[/] {title} ({seconds:.1f} s) {shown}")
+
+
+def run_demo(config: DemoConfig) -> DemoResult:
+    """Run every step; returns the collected facts. Raises :class:`BimoError` on failure."""
+    from bimo import demo_steps as steps
+
+    out = config.out
+    if out.exists() and any(out.iterdir()) and not (out / "demo.json").exists():
+        raise BimoError(
+            f"Das Verzeichnis {out} ist nicht leer und stammt nicht aus einem früheren Demo-Lauf; "
+            "bitte ein leeres oder neues Verzeichnis angeben."
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    store_path = out / "bimo.duckdb"
+    store_path.unlink(missing_ok=True)
+    result = DemoResult()
+    musterland = out / "musterland"
+
+    _step(result, "Musterland erzeugen", lambda: steps.generate(config, musterland))
+    _step(
+        result,
+        "Vertrauensstelle: Lieferung pseudonymisieren",
+        lambda: steps.pseudonymise(musterland, out / "vertrauensstelle-ausgabe"),
+    )
+    with AnalyticStore(store_path) as store:
+        _step(result, "Import (geprüft)", lambda: steps.import_clean(musterland, store, out))
+        _step(
+            result,
+            "Import der fehlerhaften Variante",
+            lambda: steps.import_dirty(musterland, store, out),
+        )
+        _step(result, "Verlaufsprüfung", lambda: steps.check_trajectories(store))
+    _step(result, "Probabilistische Verknüpfung", lambda: steps.match(musterland, store_path))
+    _step(
+        result,
+        "Bildungsverlauf: geschützte Tabellen",
+        lambda: steps.publish_verlauf(store_path, out / "veroeffentlichung" / "verlauf"),
+    )
+    _step(
+        result,
+        "Lernstandserhebung: Skalierung und Kompetenzstufen",
+        lambda: steps.lernstand(store_path, out / "lernstand", out / "veroeffentlichung"),
+    )
+    (out / "demo.json").write_text(
+        json.dumps(result.steps, indent=2, ensure_ascii=False, default=str), encoding="utf-8"
+    )
+    steps.write_overview(out / "veroeffentlichung", result.steps)
+    return result
+
+
+def _summary(result: DemoResult) -> Table:
+    table = Table(title="BiMo-Demo: Ergebnis")
+    table.add_column("Schritt")
+    table.add_column("Sekunden", justify="right")
+    for step in result.steps:
+        table.add_row(step["schritt"], f"{step['sekunden']:.1f}")
+    return table
+
+
+def serve(directory: Path, port: int) -> None:
+    """Serve the published results on loopback until interrupted."""
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(directory))
+    with http.server.ThreadingHTTPServer(("127.0.0.1", port), handler) as server:
+        console.print(
+            f"Ergebnisse unter [bold]http://127.0.0.1:{port}/[/] (Beenden mit Strg+C)"
+        )
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            console.print("Beendet.")
+
+
+def demo_command(
+    out: Path = typer.Option(  # noqa: B008
+        Path("bimo-demo"), "--out", help="Arbeitsverzeichnis der Demo"
+    ),
+    students: int = typer.Option(60_000, help="Schülerinnen und Schüler je Schuljahr"),
+    years: int = typer.Option(10, help="Anzahl Schuljahre"),
+    seed: int = typer.Option(1, help="Zufallsstartwert"),
+    serve_results: bool = typer.Option(
+        True, "--serve/--no-serve", help="Ergebnisse danach auf 127.0.0.1 bereitstellen"
+    ),
+    port: int = typer.Option(8000, help="Port für --serve"),
+) -> None:
+    """Alles Gebaute einmal durchlaufen: Musterland → Pseudonymisierung → Import →
+    Verlaufsprüfung → geschützte Tabellen → Lernstandserhebung; danach Ergebnisse anzeigen."""
+    get_settings()  # fail early on invalid BIMO_* settings
+    result = run_demo(DemoConfig(out=out, students=students, years=years, seed=seed))
+    console.print(_summary(result))
+    if serve_results:
+        serve(out / "veroeffentlichung", port)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this domain's commands to the main ``bimo`` app."""
+    app.command("demo")(demo_command)

@@ -14,7 +14,8 @@ from bimo.core.codes import ALL_CODE_LISTS
 from bimo.core.config import Settings
 from bimo.core.schemas import ALL_TABLES, IDENTIFYING_COLUMNS
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = ROOT / "docs"
 HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*$", re.MULTILINE)
 
 
@@ -136,4 +137,16 @@ def test_configuration_documents_option_environment_variables() -> None:
     text = _read("configuration.md")
     envvars = _option_envvars(typer.main.get_command(app))
     missing = sorted(v for v in envvars if f"`{v}`" not in text)
+    assert not missing, "In docs/configuration.md fehlen Umgebungsvariablen: " + ", ".join(missing)
+
+
+def test_configuration_documents_every_environment_variable_in_the_code() -> None:
+    """Modules that read ``os.environ["BIMO_…"]`` themselves must not add hidden configuration."""
+    text = _read("configuration.md")
+    names = {
+        name
+        for path in (ROOT / "src" / "bimo").rglob("*.py")
+        for name in re.findall(r"\bBIMO_[A-Z][A-Z0-9_]*\b", path.read_text(encoding="utf-8"))
+    }
+    missing = sorted(n for n in names if f"`{n}`" not in text)
     assert not missing, "In docs/configuration.md fehlen Umgebungsvariablen: " + ", ".join(missing)

@@ -144,3 +144,25 @@ def test_nothing_stored_after_refusal(tmp_path: Path) -> None:
     _refused(tmp_path, "schools.csv", HEADER.strip().encode() + b";vorname\n1;2;3;4;5;6;7;8\n")
     with AnalyticStore(tmp_path / "s.duckdb") as store:
         assert store.count("schools") == 0
+
+
+def test_empty_parquet_and_header_only_xlsx_are_refused(tmp_path: Path) -> None:
+    from tests.ingest.helpers import write_xlsx
+
+    empty_pq = write_parquet(tmp_path / "schools.parquet", "schools", [])
+    code, out = _run(empty_pq, "--store", tmp_path / "s.duckdb")
+    assert code == 2 and "keine Datensätze" in out
+    header_only = write_xlsx(tmp_path / "schools.xlsx", "schools", [])
+    code, out = _run(header_only, "--store", tmp_path / "s.duckdb")
+    assert code == 2 and "nur die Kopfzeile" in out
+
+
+def test_identifying_column_in_parquet_is_refused(tmp_path: Path) -> None:
+    import polars as pl
+
+    from tests.ingest.helpers import frame
+
+    path = tmp_path / "schools.parquet"
+    frame("schools", school_rows()).with_columns(pl.lit("x").alias("Nachname")).write_parquet(path)
+    code, out = _run(path, "--store", tmp_path / "s.duckdb")
+    assert code == 2 and "identifizierende Spalten (nachname)" in " ".join(out.split())

@@ -70,6 +70,21 @@ def test_mixed_encoding_quarantines_only_the_broken_line(tmp_path: Path) -> None
     assert "nicht als UTF-8 lesbar" in bad[0][1]
 
 
+def test_utf8_line_in_cp1252_file_is_quarantined(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(
+        HEADER.encode()
+        + ROW.format("Jörg Müller").encode("cp1252")
+        + ROW.format("Jürgen").encode("utf-8")  # would read as "JÃ¼rgen"
+        + ROW.format("Käthe").encode("cp1252")
+    )
+    assert detect_encoding(path) == "cp1252"
+    frame, bad = _read(path)
+    assert frame["name"].to_list() == ["Schule Jörg Müller", "Schule Käthe"]
+    assert [line for line, _ in bad] == [3]
+    assert "nicht als Windows-1252 lesbar" in bad[0][1]
+
+
 def test_invalid_bytes_in_cp1252_file_do_not_crash(tmp_path: Path) -> None:
     path = tmp_path / "ansi.csv"
     # 0x81 is undefined in Windows-1252; 0xe4 (ä) makes the file non-UTF-8.

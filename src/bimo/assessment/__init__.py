@@ -1,0 +1,1 @@
+"""Lernstandserhebungen: IRT calibration (``irt``), linking and standards (``standards``)."""

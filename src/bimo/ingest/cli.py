@@ -33,7 +33,7 @@ def _summary(result: ImportResult, console: Console) -> None:
         table.add_row("gültig, aber wegen --strict nicht gespeichert", str(result.rejected))
     console.print(table)
     if result.quarantine_file is not None:
-        console.print(f"Quarantänedatei: {result.quarantine_file}", highlight=False)
+        console.print(f"Quarantänedatei: {result.quarantine_file}", highlight=False, soft_wrap=True)
 
 
 def _progress_callback(progress: Progress, task: TaskID) -> Callable[[int], None]:

@@ -82,9 +82,9 @@ def open_reader(path: Path, spec: TableSpec, options: ImportOptions) -> Reader:
 def detect_encoding(path: Path) -> str:
     """``utf-8-sig`` if the whole file is UTF-8; otherwise the majority encoding.
 
-    A file that is not valid UTF-8 is Windows-1252 unless it holds more UTF-8 multi-byte
-    sequences than other non-ASCII bytes (a UTF-8 file with a few broken lines). Lines that do
-    not fit the chosen encoding are quarantined by the reader, never guessed.
+    A file that is not valid UTF-8 is Windows-1252 unless it holds at least as many UTF-8
+    multi-byte characters as other non-ASCII bytes (a UTF-8 file with a few broken lines).
+    Lines that do not fit the chosen encoding are quarantined by the reader, never guessed.
     """
     decoder = codecs.getincrementaldecoder("utf-8")()
     with path.open("rb") as fh:
@@ -96,11 +96,14 @@ def detect_encoding(path: Path) -> str:
         except UnicodeDecodeError:
             pass
         fh.seek(0)
-        utf8_seqs = high_bytes = 0
+        utf8_chars = utf8_bytes = high_bytes = 0
         while block := fh.read(_BLOCK):
-            utf8_seqs += len(_UTF8_MULTIBYTE.findall(block))
+            seqs = _UTF8_MULTIBYTE.findall(block)
+            utf8_chars += len(seqs)
+            utf8_bytes += sum(map(len, seqs))
             high_bytes += len(block.translate(None, _ASCII))
-    return "utf-8-sig" if 2 * utf8_seqs > high_bytes else "cp1252"
+    # A tie goes to UTF-8, the encoding of current exports.
+    return "utf-8-sig" if utf8_chars >= high_bytes - utf8_bytes else "cp1252"
 
 
 def _sniff_delimiter(header: str) -> str:
@@ -293,7 +296,11 @@ class XlsxReader:
             raise _refuse(self.file, "Das erste Tabellenblatt ist leer.")
         while header and (header[-1] is None or not str(header[-1]).strip()):
             header = header[:-1]
-        self.columns = check_header(list(header), spec, self.file)
+        try:
+            self.columns = check_header(list(header), spec, self.file)
+        except InputFileError:
+            self._wb.close()
+            raise
 
     def chunks(self) -> Iterator[Chunk]:
         ncols = len(self.columns)
@@ -353,7 +360,14 @@ class ParquetReader:
         except (pa.ArrowException, OSError) as exc:
             raise _refuse(self.file, "Die Datei ist keine gültige Parquet-Datei.") from exc
         self._names = list(self._pf.schema_arrow.names)
-        self.columns = check_header(self._names, spec, self.file)
+        try:
+            self.columns = check_header(self._names, spec, self.file)
+        except InputFileError:
+            self._pf.close()
+            raise
+        if self._pf.metadata.num_rows == 0:
+            self._pf.close()
+            raise _refuse(self.file, "Die Datei enthält keine Datensätze.")
 
     def chunks(self) -> Iterator[Chunk]:
         offset = 0

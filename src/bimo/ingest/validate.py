@@ -194,14 +194,21 @@ def validate_chunk(frame: pl.DataFrame, spec: TableSpec, file: str, delimiter: s
     bad_mask = pl.any_horizontal(
         [pl.col(_e(c.name)).is_not_null() for c in spec.columns] + [pl.col(r) for r in rule_cols]
     )
-    work = work.with_columns(bad_mask.alias("__bad"))
+    # Materialise once: the good rows and every problem list below read this frame.
+    checked = work.with_columns(bad_mask.alias("__bad")).collect()
+    bad_df = checked.filter(pl.col("__bad"))
     good_cols = [pl.col(_v(c.name)).alias(c.name) for c in spec.columns]
-    good = work.filter(~pl.col("__bad")).select(*good_cols, pl.col(LINE_COL))
+    good = checked.lazy()
+    if bad_df.height:
+        good = good.filter(~pl.col("__bad"))
+    good = good.select(*good_cols, pl.col(LINE_COL))
     if spec.name == "student_years":
         good = good.with_columns(
             pl.coalesce(pl.col("record_key"), record_key_from_pseudonym(pl.col("pseudonym")))
         )
-    bad = work.filter(pl.col("__bad"))
+    if bad_df.height == 0:
+        return Validated(good.collect(), pl.DataFrame(schema=PROBLEM_SCHEMA), 0)
+    bad = bad_df.lazy()
     if RAW_COL in frame.columns:
         raw = pl.col(RAW_COL)
     else:
@@ -231,6 +238,6 @@ def validate_chunk(frame: pl.DataFrame, spec: TableSpec, file: str, delimiter: s
                 raw.alias("rohdaten"),
             )
         )
-    good_df, bad_count, *problem_frames = pl.collect_all([good, bad.select(pl.len()), *parts])
+    good_df, *problem_frames = pl.collect_all([good, *parts])
     problems = pl.concat(problem_frames).sort("zeile", maintain_order=True)
-    return Validated(good_df, problems, int(bad_count.item()))
+    return Validated(good_df, problems, bad_df.height)

@@ -14,6 +14,11 @@ from bimo.privacy.protect import (
     protect,
     protect_set,
 )
+from bimo.privacy.suppression import (
+    dominance_primary,
+    secondary_suppression,
+    threshold_primary,
+)
 from bimo.privacy.table import TOTAL, Link, Table, TableSet
 
 __all__ = [
@@ -28,8 +33,11 @@ __all__ = [
     "TableSet",
     "audit",
     "audit_published",
+    "dominance_primary",
     "flag_rates",
     "protect",
     "protect_set",
     "round_to_base",
+    "secondary_suppression",
+    "threshold_primary",
 ]

@@ -179,7 +179,7 @@ def _audit_component(
     if a.shape[0] == 0:
         # No constraint involves these cells: only non-negativity is known.
         return {int(j): (0.0, np.inf, True) for j in np.flatnonzero(want)}, 0
-    solver = _Model(a, rhs)
+    solver = LpModel(a, rhs)
     if truth is None:
         truth = solver.optimise(np.zeros(0, dtype=np.int64), np.zeros(0))
         if truth is None:
@@ -243,7 +243,7 @@ def _determined(a: sp.csr_matrix) -> BoolArray:
 
 
 def _spread(
-    solver: _Model, pending: list[int], lo: FloatArray, hi: FloatArray, min_width: int
+    solver: LpModel, pending: list[int], lo: FloatArray, hi: FloatArray, min_width: int
 ) -> None:
     """Random-direction solves: each optimum is a feasible table that moves many cells.
 
@@ -314,12 +314,14 @@ class _Certifier:
                     continue
                 t_up = float(np.min(np.where(y < 0, x0, np.inf)))
                 t_down = float(np.min(np.where(y > 0, x0, np.inf)))
-                np.minimum(lo, x0 - t_down * np.abs(y) * (y > 0) - t_up * (y < 0), out=lo)
-                np.maximum(hi, x0 + t_up * (y > 0) + t_down * (y < 0), out=hi)
+                down = np.where(y > 0, t_down, np.where(y < 0, t_up, 0.0))
+                up = np.where(y > 0, t_up, np.where(y < 0, t_down, 0.0))
+                np.minimum(lo, x0 - down, out=lo)
+                np.maximum(hi, x0 + up, out=hi)
                 break
 
 
-class _Model:
+class LpModel:
     """One HiGHS model per component; only the objective changes between solves."""
 
     def __init__(self, a: sp.csr_matrix, rhs: FloatArray) -> None:

@@ -33,14 +33,31 @@ class CubeGrid:
 
 
 def evaluate_cubes(
-    values: FloatArray, cost_grid: FloatArray, pos: tuple[int, ...]
+    values: FloatArray,
+    cost_grid: FloatArray,
+    pos: tuple[int, ...],
+    need: float | None = None,
 ) -> CubeGrid | None:
-    """Cost (sum over the cube's other cells) and width of every cube through ``pos``."""
+    """Cost (sum over the cube's other cells) and width of every cube through ``pos``.
+
+    With ``need``, cubes that cannot reach that width are skipped early: a partner on p's
+    own line with a negative sign bounds the upward move, and the downward move is at most
+    p's value, so that partner needs a value ≥ need − value(p).
+    """
     k = values.ndim
-    alts = [np.delete(np.arange(n), p) for n, p in zip(values.shape, pos, strict=True)]
+    tau = [np.where(np.arange(n) == n - 1, -1.0, 1.0) for n in values.shape]
+    alts = []
+    for d in range(k):
+        # Only partners whose cell on p's own line is usable can span a finite cube.
+        sel = tuple(slice(None) if e == d else pos[e] for e in range(k))
+        usable = np.isfinite(cost_grid[sel])
+        if need is not None:
+            negative = -tau[d] * tau[d][pos[d]] < 0
+            usable &= ~negative | (values[sel] >= need - values[pos])
+        usable[pos[d]] = False
+        alts.append(np.flatnonzero(usable))
     if any(len(a) == 0 for a in alts):
         return None
-    tau = [np.where(np.arange(n) == n - 1, -1.0, 1.0) for n in values.shape]
     flips = [-tau[d][alts[d]] * tau[d][pos[d]] for d in range(k)]
     shape = tuple(len(a) for a in alts)
     total_cost = np.zeros(shape)
@@ -48,8 +65,10 @@ def evaluate_cubes(
     pos_min = np.full(shape, float(values[pos]))
     for r in range(1, k + 1):
         for subset in itertools.combinations(range(k), r):
-            sel = tuple(alts[d] if d in subset else np.array([pos[d]]) for d in range(k))
-            mesh = np.ix_(*sel)
+            picks: list[IntArray] = [
+                alts[d] if d in subset else np.array([pos[d]], dtype=np.int64) for d in range(k)
+            ]
+            mesh = np.ix_(*picks)
             sign = np.ones(shape)
             for d in subset:
                 sign = sign * flips[d].reshape([-1 if e == d else 1 for e in range(k)])

@@ -8,6 +8,7 @@ from typing import Annotated
 import polars as pl
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bimo.core.errors import BimoError, InputFileError, Location
 from bimo.privacy.protect import ProtectionConfig, audit_published, protect
@@ -94,12 +95,21 @@ def add_commands(app: typer.Typer) -> None:
         dim_list = _dims(dims)
         cells = _read(infile, dim_list, published=False).select([*dim_list, "value"])
         console = Console(stderr=True)
-        with console.status("Tabelle wird geschützt …"):
+        with Progress(
+            TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console
+        ) as bar:
+            task = bar.add_task("Sekundärsperrung und Prüfung", total=None)
+
+            def report(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
             table = protect(
                 cells,
                 dim_list,
                 ProtectionConfig(method=method, min_cell=min_cell),  # type: ignore[arg-type]
+                progress=report,
             )
+            bar.update(task, completed=1, total=1)
         path = table.write(out, {"source": infile.name})
         info = table.protection
         if method == "suppress":

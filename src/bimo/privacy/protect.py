@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -99,9 +99,10 @@ def protect(
     config: ProtectionConfig | None = None,
     *,
     contributions: pl.DataFrame | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ProtectedTable:
     """Protect one table given by its inner cells."""
-    return protect_set([(cells, dims)], config, contributions=contributions)[0]
+    return protect_set([(cells, dims)], config, contributions=contributions, progress=progress)[0]
 
 
 def protect_set(
@@ -110,6 +111,7 @@ def protect_set(
     *,
     links: Sequence[Link] = (),
     contributions: pl.DataFrame | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[ProtectedTable]:
     """Protect tables published together; suppression and audit see all constraints."""
     config = config or ProtectionConfig()
@@ -117,7 +119,7 @@ def protect_set(
     built = [Table.from_inner(df, dims) for df, dims in tables]
     tset = TableSet(built, list(links))
     if config.method == "suppress":
-        return _suppress(tset, config, min_cell, contributions)
+        return _suppress(tset, config, min_cell, contributions, progress)
     if config.method == "round5":
         out = []
         for t, table in enumerate(built):
@@ -151,14 +153,20 @@ def protect_set(
 
 
 def _suppress(
-    tset: TableSet, config: ProtectionConfig, min_cell: int, contributions: pl.DataFrame | None
+    tset: TableSet,
+    config: ProtectionConfig,
+    min_cell: int,
+    contributions: pl.DataFrame | None,
+    progress: Callable[[int, int], None] | None,
 ) -> list[ProtectedTable]:
     start = time.perf_counter()
     primary = threshold_primary(tset, min_cell)
     if config.dominance is not None and contributions is not None:
         n, k = config.dominance
         primary |= dominance_primary(tset, contributions, n=n, k=k)
-    result = secondary_suppression(tset, primary, min_cell, cost_model=config.cost_model)
+    result = secondary_suppression(
+        tset, primary, min_cell, cost_model=config.cost_model, progress=progress
+    )
     seconds = time.perf_counter() - start
     report = audit(tset, result.suppressed, min_cell)
     out = []

@@ -135,7 +135,10 @@ class PseudonymisationResult:
     inhalt_geschrieben: int = 0
     inhalt_quarantaene: int = 0
     identitaeten_ohne_inhalt: int = 0
-    sekunden_hmac: float = 0.0
+    # Content rows sharing (pseudonym, schuljahr) with another row: either one person twice
+    # in a year or two people with the same normalised name, birth date and sex.
+    kollisionen_schuljahr: int = 0
+    sekunden_pseudonyme: float = 0.0
     outputs: list[str] = field(default_factory=list)
 
     def check(self) -> None:
@@ -149,7 +152,11 @@ class PseudonymisationResult:
 
 
 def read_table(path: Path, *, all_strings: bool = True) -> pl.DataFrame:
-    """Read Parquet or CSV (CSV: every column as text; types are checked afterwards)."""
+    """Read Parquet or CSV (CSV: every column as text; types are checked afterwards).
+
+    CSV must be UTF-8 (a BOM is accepted); the separator is ``,`` or, if the header line
+    contains ``;`` but no ``,``, ``;`` (the German spreadsheet default).
+    """
     loc = Location(path.name)
     if not path.exists():
         raise InputFileError(loc, "Die Datei existiert nicht.")
@@ -158,7 +165,12 @@ def read_table(path: Path, *, all_strings: bool = True) -> pl.DataFrame:
         if suffix == ".parquet":
             return pl.read_parquet(path)
         if suffix in {".csv", ".txt"}:
-            return pl.read_csv(path, infer_schema=not all_strings, encoding="utf8")
+            with path.open("rb") as fh:
+                header = fh.readline()
+            separator = ";" if b";" in header and b"," not in header else ","
+            return pl.read_csv(
+                path, separator=separator, infer_schema=not all_strings, encoding="utf8"
+            )
     except (pl.exceptions.PolarsError, OSError) as exc:
         # Only the exception type: polars messages can quote cell contents (identities).
         raise InputFileError(
@@ -420,7 +432,7 @@ def pseudonymize(
     pseudonyms, quarantine = pseudonymize_identities(
         identities, key, purpose, identities_path.name, progress
     )
-    result.sekunden_hmac = round(time.perf_counter() - started, 3)
+    result.sekunden_pseudonyme = round(time.perf_counter() - started, 3)
     del identities
     result.identitaeten_pseudonymisiert = pseudonyms.height
     result.identitaeten_quarantaene = quarantine.height
@@ -457,6 +469,9 @@ def pseudonymize(
             ]
         )
         result.inhalt_geschrieben = out.height
+        result.kollisionen_schuljahr = int(
+            out.select(pl.struct("pseudonym", "schuljahr").is_duplicated().sum()).item()
+        )
         result.inhalt_quarantaene = content_q.height
         target = out_dir / "student_years.parquet"
         out.write_parquet(target)

@@ -98,6 +98,7 @@ def pseudonymize_command(
             ("  davon geschrieben", result.inhalt_geschrieben),
             ("  davon in Quarantäne", result.inhalt_quarantaene),
             ("Identitäten ohne Inhaltsdaten", result.identitaeten_ohne_inhalt),
+            ("Datensätze mit gleichem Pseudonym im selben Schuljahr", result.kollisionen_schuljahr),
         ]
     for label, n in rows:
         table.add_row(label, f"{n:,}".replace(",", "."))

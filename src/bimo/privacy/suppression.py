@@ -20,6 +20,7 @@ confirms it (and any remaining failure — e.g. from linked tables — gets anot
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -28,6 +29,7 @@ import polars as pl
 
 from bimo.privacy.audit import BoolArray, audit
 from bimo.privacy.cubes import CubeGrid, evaluate_cubes
+from bimo.privacy.prune import prune_redundant
 from bimo.privacy.table import TOTAL, FloatArray, IntArray, TableSet
 
 CostModel = Literal["log", "value", "count"]
@@ -112,19 +114,30 @@ def secondary_suppression(
     *,
     cost_model: CostModel = "log",
     max_rounds: int = 5,
+    prune: bool = True,
+    progress: Callable[[int, int], None] | None = None,
 ) -> SuppressionResult:
-    """Add complementary suppressions until the LP audit passes for every suppressed cell."""
+    """Add complementary suppressions until the LP audit passes for every suppressed cell.
+
+    ``prune`` publishes complements again that the LP shows to be redundant
+    (:mod:`bimo.privacy.prune`). ``progress(done, total)`` is called during the cube pass.
+    """
     suppressed = primary.copy()
     costs = cell_costs(tables.values, cost_model)
     protected = np.zeros(tables.n_vars, dtype=bool)
+    cubes: dict[int, IntArray] = {}
     todo = np.flatnonzero(primary)
     audit_seconds = 0.0
     for round_no in range(1, max_rounds + 1):
         # Small cells first: they need the widest help from their partners.
-        for var in todo[np.argsort(tables.values[todo], kind="stable")]:
+        for done, var in enumerate(todo[np.argsort(tables.values[todo], kind="stable")]):
+            if progress is not None and done % 100 == 0:
+                progress(done, len(todo))
             if protected[var]:
                 continue
-            _protect_cell(tables, int(var), suppressed, protected, costs, min_width)
+            _protect_cell(tables, int(var), suppressed, protected, costs, min_width, cubes)
+        if prune and round_no == 1:
+            prune_redundant(tables, suppressed, primary, cubes, min_width)
         report = audit(tables, suppressed, min_width)
         audit_seconds += report.seconds
         if report.passed:
@@ -153,6 +166,7 @@ def _protect_cell(
     protected: BoolArray,
     costs: FloatArray,
     min_width: int,
+    cubes: dict[int, IntArray],
 ) -> None:
     best: _Cube | None = None
     for t, pos in tables.tables_of(var):
@@ -167,6 +181,8 @@ def _protect_cell(
     suppressed[best.cells] = True
     if best.width >= min_width:
         protected[best.cells] = True
+        for cell in best.cells:
+            cubes.setdefault(int(cell), best.cells)
 
 
 def _better(a: _Cube, b: _Cube, need: int) -> bool:
@@ -189,7 +205,9 @@ def _best_cube(
     idx = tables.index[t]
     values = tables.values[idx].astype(np.float64)
     cost_grid = np.where(suppressed[idx], 0.0, costs[idx])
-    grid = evaluate_cubes(values, cost_grid, pos)
+    grid = evaluate_cubes(values, cost_grid, pos, need)
+    if grid is None or not np.any(np.isfinite(grid.cost) & (grid.width >= need)):
+        grid = evaluate_cubes(values, cost_grid, pos)
     if grid is None:
         return None
     total_cost, width = grid.cost, grid.width

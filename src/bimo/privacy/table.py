@@ -62,7 +62,10 @@ class Table:
             codes.append(np.fromiter((lookup[x] for x in labels), np.int64, len(labels)))
         shape = tuple(len(c) + 1 for c in cats)
         grid = np.zeros(shape, dtype=np.int64)
-        np.add.at(grid, tuple(codes), cells[value].cast(pl.Int64).to_numpy())
+        counts = cells[value].cast(pl.Int64).to_numpy()
+        if len(counts) and (counts.min() < 0):
+            raise TableError("Negative Anzahlen sind nicht zulässig")
+        np.add.at(grid, tuple(codes), counts)
         table = cls(dims, tuple(cats), grid)
         table.fill_margins()
         return table

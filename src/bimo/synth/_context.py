@@ -64,7 +64,7 @@ def population(sim: Simulation, geo: Geography, years: tuple[int, ...]) -> pa.Ta
             # A child aged a at 31.12.year entered (or will enter) school around year - a + 6.5.
             # Adults: the pyramid shape applies to the cohort size of today's 19-year-olds
             # (extrapolating the birth trend decades back would distort it).
-            base = np.array([sim.cohort_size(ki, year - min(a, 19) + 6.5) for a in ages])
+            base = np.array([sim.cohort_size(ki, year - min(a, 19) + 6.5) for a in range(100)])
             total = base * shape * adj * (1 + rng.normal(0, 0.01, ages.size))
             for sex, share in (("m", 1 - female), ("w", female)):
                 counts = np.rint(total * share).astype(np.int64)

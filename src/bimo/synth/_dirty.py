@@ -149,6 +149,8 @@ def write_dirty_student_years(
     rng: np.random.Generator, sample: pa.Table, out: Path, n_lines: int
 ) -> dict[str, Any]:
     """``student_years_dirty.csv`` with about ``n_lines`` data lines from ``sample``."""
+    # A small Land has fewer records than requested: use at most half of the last year.
+    n_lines = min(n_lines, sample.num_rows // 2)
     per_defect = max(1, n_lines // 120)
     n_dup = max(2, n_lines // 60)
     n_special = per_defect * len(_STUDENT_DEFECTS)

@@ -108,11 +108,20 @@ class RecordBuilder:
         ]
 
     def build(self, rec: YearRecords) -> YearTables:
-        p = rec.people
         # Sort by school, grade and class: the order a school office would deliver.
-        order = np.lexsort((rec.klasse, p.school))
-        n = order.size
-        p = p.take(order)
+        order = np.lexsort((rec.klasse, rec.people.school))
+        withheld = self.rng.random(order.size) < UNLINKED_SHARE
+        # Split before building Arrow columns: gathering whole string tables is slow.
+        keep, held = order[~withheld], order[withheld]
+        kept = rec.people.take(keep)
+        student_years = self._table(rec, keep, kept)
+        unlinked, truth = self._unlinked(self._table(rec, held, rec.people.take(held)))
+        delivery, identities = self._delivery(rec.year, student_years, kept)
+        return YearTables(student_years, delivery, identities, unlinked, truth)
+
+    def _table(self, rec: YearRecords, rows: np.ndarray, p: People) -> pa.Table:
+        """student_years rows ``rows`` of ``rec`` (``p`` = the people of those rows)."""
+        n = rows.size
         school = pa.array(p.school)
         cols: dict[str, pa.Array] = {
             "pseudonym": hex_strings(p.pseud),
@@ -120,27 +129,21 @@ class RecordBuilder:
             "schulnummer": self.school_nr.take(school),
             "schulform": self.school_form.take(school),
             "jahrgangsstufe": pa.array(p.grade.astype(np.int64)),
-            "klasse": coded(rec.klasse[order], self.klasse_labels),
+            "klasse": coded(rec.klasse[rows], self.klasse_labels),
             "geburtsjahr": pa.array(p.by.astype(np.int64)),
             "geburtsmonat": pa.array(p.bm.astype(np.int64)),
             "geschlecht": coded(p.sex, list(SEX_CODES)),
-            "foerderschwerpunkt": coded(rec.fsp_visible[order], FSP_CODES),
+            "foerderschwerpunkt": coded(rec.fsp_visible[rows], FSP_CODES),
             "ndh": pa.array(p.ndh),
-            "ganztag": pa.array(rec.ganztag[order]),
+            "ganztag": pa.array(rec.ganztag[rows]),
             "wiederholung": coded(p.wdh, WDH_CODES),
             "zugangsart": coded(p.zug, ZUG_CODES),
             "einschulungsart": coded(np.where(p.zug == 1, p.ein, 0), EIN_CODES),
-            "abgangsart": coded(rec.abg[order], ABG_CODES),
-            "abschlussart": coded(rec.abs[order], ABS_CODES),
+            "abgangsart": coded(rec.abg[rows], ABG_CODES),
+            "abschlussart": coded(rec.abs[rows], ABS_CODES),
             "record_key": pa.nulls(n, pa.float64()),
         }
-        table = pa.table(cols, schema=arrow_schema(STUDENT_YEARS))
-        withheld = self.rng.random(n) < UNLINKED_SHARE
-        keep = np.flatnonzero(~withheld)
-        student_years = table.take(pa.array(keep))
-        unlinked, truth = self._unlinked(table.take(pa.array(np.flatnonzero(withheld))))
-        delivery, identities = self._delivery(rec.year, student_years, p.take(keep))
-        return YearTables(student_years, delivery, identities, unlinked, truth)
+        return pa.table(cols, schema=arrow_schema(STUDENT_YEARS))
 
     def _unlinked(self, table: pa.Table) -> tuple[pa.Table, pa.Table]:
         """Withheld records: the pseudonym is missing or broken; the truth file keeps it."""

@@ -86,13 +86,14 @@ class Simulation:
         young = np.isin(p.bm, (4, 5, 6))
         z = mean_prob(-p.theta + 0.4 * (p.sex == 0), 0.05, 1.2)
         back = rng.random(kreis.size) < z * np.where(young, 2.0, 0.55) * 0.95
-        # Vorzeitig: the oldest of the next cohort is the one born July-September; here we
-        # let children born in April-June of the next cohort enter a year early instead
-        # when strong (the next cohort is drawn next year, so use this cohort's July+ born).
+        # Vorzeitig: children born July-September just missed the previous year's Stichtag;
+        # strong ones among them start a year early (entry_year - 1, the pool is filled two
+        # years ahead).
         early = (
             late
             & np.isin(p.bm, (7, 8, 9))
             & (rng.random(kreis.size) < mean_prob(p.theta, 0.09, 1.5))
+            & ~back
         )
         p.entry[:] = entry_year
         p.ein[:] = EIN_FRIST

@@ -67,8 +67,10 @@ class SynthConfig:
             raise BimoError("--students muss mindestens 2000 sein (sonst fehlen Schulformen).")
         if not 1 <= self.years <= 40:
             raise BimoError("--years muss zwischen 1 und 40 liegen.")
-        if not 1990 <= self.first_year <= 2100 - self.years:
-            raise BimoError("--first-year muss zwischen 1990 und 2100 liegen.")
+        # The data model accepts birth years from 1980: the oldest students of the first
+        # year must be born after that.
+        if not 2005 <= self.first_year <= 2100 - self.years:
+            raise BimoError(f"--first-year muss zwischen 2005 und {2100 - self.years} liegen.")
         if self.dirty_rows < 100:
             raise BimoError("--dirty-rows muss mindestens 100 sein.")
 

@@ -207,6 +207,15 @@ def _emit(
     )
 
 
+def _require_out(publish: bool, out: Path | None) -> None:
+    """Checked before the (possibly long) computation."""
+    if publish and out is None:
+        raise BimoError(
+            "Mit --publish bitte --out DATEI angeben (es entstehen DATEI.csv, .parquet und "
+            ".json mit den Metadaten)."
+        )
+
+
 def _publish(
     df: pl.DataFrame,
     title: str,
@@ -283,6 +292,7 @@ def add_commands(app: typer.Typer) -> None:
                 f"Unbekannter Nenner „{nenner}“; zulässig: uebergaenge, viertklaessler."
             )
         dims, yrs = _split_by(by), _years(years)
+        _require_out(publish, out)
         df = _execute(
             store,
             lambda s: transitions(
@@ -328,6 +338,7 @@ def add_commands(app: typer.Typer) -> None:
     ) -> None:
         """Wiederholerquote (Jahrgangsstufen ab 3)."""
         dims, yrs = _split_by(by), _years(years)
+        _require_out(publish, out)
         fn = repetition_cohort if kohorte else repetition
         df = _execute(
             store,
@@ -362,6 +373,7 @@ def add_commands(app: typer.Typer) -> None:
     ) -> None:
         """Schulformwechsel in den Jahrgangsstufen 7–9 (auf-, abwärts, Förderschule, sonstige)."""
         dims, yrs = _split_by(by), _years(years)
+        _require_out(publish, out)
         df = _execute(
             store,
             lambda s: school_form_changes(
@@ -409,6 +421,7 @@ def add_commands(app: typer.Typer) -> None:
         if nenner == "bevoelkerung" and not ohne_esa:
             raise AnalysisError("Der Nenner „bevoelkerung“ ist nur mit --ohne-esa möglich.")
         dims, yrs = _split_by(by), _years(years)
+        _require_out(publish, out)
 
         def build(s: AnalyticStore) -> ir.Table:
             sy, sc = s.table("student_years"), s.table("schools")
@@ -430,7 +443,9 @@ def add_commands(app: typer.Typer) -> None:
         if publish and nenner == "bevoelkerung":
 
             def pub(d: pl.DataFrame) -> ProtectedTable:
-                inner = d.filter(pl.all_horizontal([pl.col(c) != TOTAL for c in cols]))
+                inner = (
+                    d.filter(pl.all_horizontal([pl.col(c) != TOTAL for c in cols])) if cols else d
+                )
                 return publish_quota(inner, d, "schuljahr", cols)
 
         elif publish:
@@ -467,6 +482,7 @@ def add_commands(app: typer.Typer) -> None:
     ) -> None:
         """Kohortenverläufe bis zum Abschluss (Sankey-Tabelle) oder Dauer bis zum Abschluss."""
         dims, yrs = _split_by(by), _years(years)
+        _require_out(publish, out)
         fn = time_to_certificate if zeit else cohort_flows
         df = _execute(
             store,

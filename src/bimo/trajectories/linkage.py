@@ -72,7 +72,8 @@ def student_years_table(name: str = "student_years") -> ir.Table:
 
 def to_polars(con: duckdb.DuckDBPyConnection, expr: ir.Table) -> pl.DataFrame:
     """Compile ``expr`` to DuckDB SQL and run it on ``con``."""
-    return con.sql(str(ibis.to_sql(expr, dialect="duckdb"))).pl()
+    result: pl.DataFrame = con.sql(str(ibis.to_sql(expr, dialect="duckdb"))).pl()
+    return result
 
 
 def _text(value: ir.Value) -> ir.StringValue:
@@ -211,9 +212,7 @@ def summarize(report: ir.Table) -> ir.Table:
     for order, check in enumerate(CHECKS):
         found = report.filter(report.code == check.code)
         parts.append(
-            found.aggregate(
-                befunde=found.count(), verlaeufe=found.pseudonym.nunique()
-            ).mutate(
+            found.aggregate(befunde=found.count(), verlaeufe=found.pseudonym.nunique()).mutate(
                 code=ibis.literal(check.code),
                 schwere=ibis.literal(check.severity),
                 pruefung=ibis.literal(check.title),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
+import ibis
 import polars as pl
 import typer
 from rich.console import Console
@@ -64,19 +65,19 @@ def check_command(
 
     student_years = student_years_table()
     report = check_trajectories(student_years)
-    with _open_store(store, read_only=True) as s:
-        summary = to_polars(s.raw, summarize(report))
-        n_traj = to_polars(s.raw, trajectory_overview(student_years).count().as_table()).item()
-        detail = to_polars(s.raw, report) if out is not None else None
     console = Console()
+    with _open_store(store, read_only=True) as s, console.status("Verläufe werden geprüft …"):
+        # The findings are computed once; the summary then runs on the registered result.
+        detail = to_polars(s.raw, report)
+        s.raw.register("bimo_befunde", detail.to_arrow())
+        summary = to_polars(s.raw, summarize(ibis.table(report.schema(), name="bimo_befunde")))
+        s.raw.unregister("bimo_befunde")
+        n_traj = to_polars(s.raw, trajectory_overview(student_years).count().as_table()).item()
     table = Table(title=f"Verlaufsprüfung ({n_traj} Verläufe)")
-    for name, justify in (
-        ("Prüfung", "left"),
-        ("Schwere", "left"),
-        ("Befunde", "right"),
-        ("Verläufe", "right"),
-    ):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    table.add_column("Prüfung")
+    table.add_column("Schwere")
+    table.add_column("Befunde", justify="right")
+    table.add_column("Verläufe", justify="right")
     for row in summary.iter_rows(named=True):
         table.add_row(
             f"{row['code']}: {row['pruefung']}",
@@ -85,7 +86,7 @@ def check_command(
             str(row["verlaeufe"]),
         )
     console.print(table)
-    if detail is not None and out is not None:
+    if out is not None:
         _write(detail, out)
         console.print(f"Befunde geschrieben: {out} ({detail.height} Zeilen)", highlight=False)
 
@@ -128,8 +129,6 @@ def match_command(
         raise BimoError(f"Analysebestand {store_path} existiert nicht (erst 'bimo import').")
     with console.status("Zuordnung läuft …"):
         result = match_records(store_path, records, threshold=threshold, file=unlinked.name)
-    with _open_store(store_path, read_only=True) as s:
-        pseudonyms = s.raw.sql("SELECT DISTINCT pseudonym FROM student_years").pl()["pseudonym"]
     _write(result.table, out)
     table = Table(title="Probabilistische Zuordnung")
     table.add_column("Größe")
@@ -139,6 +138,9 @@ def match_command(
     table.add_row("verglichene Paare", str(result.paare))
     table.add_row(f"übernommen (p ≥ {threshold:g})", str(result.accepted))
     if truth is not None:
+        with _open_store(store_path, read_only=True) as s:
+            query = "SELECT DISTINCT pseudonym FROM student_years"
+            pseudonyms = s.raw.sql(query).pl()["pseudonym"]
         ev = evaluate(result.table, read_table(truth, all_strings=False), pseudonyms, threshold)
         table.add_row("Präzision", f"{ev.precision:.3f}")
         table.add_row("Vollständigkeit (Recall, verknüpfbare)", f"{ev.recall:.3f}")

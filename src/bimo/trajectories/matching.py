@@ -240,15 +240,26 @@ def broken_pseudonym(column: str = "pseudonym") -> str:
 
 
 def _check_unlinked(con: duckdb.DuckDBPyConnection, file: str) -> None:
+    """Required columns present, ``record_id`` filled and unique (Splink's unique id)."""
     names = {r[0] for r in con.sql("DESCRIBE unlinked_raw").fetchall()}
     missing = [c for c in UNLINKED_REQUIRED if c not in names]
     if missing:
         raise InputFileError(Location(file), f"Es fehlen die Spalten: {', '.join(missing)}.")
+    rows = con.sql(
+        "SELECT n, zeile FROM (SELECT CAST(record_id AS VARCHAR) AS id, count(*) AS n, "
+        "min(_zeile) AS zeile FROM unlinked_raw GROUP BY id) "
+        "WHERE n > 1 OR id IS NULL OR id = '' ORDER BY zeile LIMIT 1"
+    ).fetchall()
+    if rows:
+        raise InputFileError(
+            Location(file, row=int(rows[0][1]), column="record_id"),
+            "record_id fehlt oder ist nicht eindeutig.",
+        )
 
 
 def _optional(names: set[str], column: str, sql_type: str, expr: str | None = None) -> str:
     if column in names:
-        return f"CAST({expr or column} AS {sql_type}) AS {column}"
+        return f"TRY_CAST({expr or column} AS {sql_type}) AS {column}"
     return f"CAST(NULL AS {sql_type}) AS {column}"
 
 
@@ -266,7 +277,7 @@ def prepare_tables(
     student_years = f'"{catalog}".student_years'
     schools = f'"{catalog}".schools'
 
-    con.register("unlinked_raw", unlinked.to_arrow())
+    con.register("unlinked_raw", unlinked.with_row_index("_zeile", offset=1).to_arrow())
     _check_unlinked(con, file)
     names = {r[0] for r in con.sql("DESCRIBE unlinked_raw").fetchall()}
     pseudonym_filter = broken_pseudonym() if "pseudonym" in names else "TRUE"
@@ -274,21 +285,22 @@ def prepare_tables(
     con.execute(
         f"""
         CREATE OR REPLACE TABLE links AS
-        SELECT CAST(u.record_id AS VARCHAR) AS unique_id,
-               CAST(u.record_id AS VARCHAR) AS record_id,
+        SELECT TRY_CAST(u.record_id AS VARCHAR) AS unique_id,
+               TRY_CAST(u.record_id AS VARCHAR) AS record_id,
                CAST(NULL AS VARCHAR) AS kandidat,
-               CAST(u.schuljahr AS BIGINT) AS schuljahr,
-               CAST(u.geburtsjahr AS BIGINT) AS geburtsjahr,
-               CAST(u.geburtsmonat AS BIGINT) AS geburtsmonat,
-               CAST(u.geschlecht AS VARCHAR) AS geschlecht,
-               CAST(u.schulnummer AS VARCHAR) AS schulnummer,
+               TRY_CAST(u.schuljahr AS BIGINT) AS schuljahr,
+               TRY_CAST(u.geburtsjahr AS BIGINT) AS geburtsjahr,
+               TRY_CAST(u.geburtsmonat AS BIGINT) AS geburtsmonat,
+               TRY_CAST(u.geschlecht AS VARCHAR) AS geschlecht,
+               TRY_CAST(u.schulnummer AS VARCHAR) AS schulnummer,
                s.kreis_ags AS kreis,
-               CAST(u.jahrgangsstufe AS BIGINT) AS jahrgangsstufe,
+               TRY_CAST(u.jahrgangsstufe AS BIGINT) AS jahrgangsstufe,
                {_optional(names, "klasse", "VARCHAR", "u.klasse")},
                {_optional(names, "ndh", "BOOLEAN", "u.ndh")},
                {_optional(names, "foerderschwerpunkt", "VARCHAR", fs_expr)},
                CAST(NULL AS VARCHAR) AS lage
-        FROM unlinked_raw u LEFT JOIN {schools} s ON s.schulnummer = CAST(u.schulnummer AS VARCHAR)
+        FROM unlinked_raw u
+        LEFT JOIN {schools} s ON s.schulnummer = TRY_CAST(u.schulnummer AS VARCHAR)
         WHERE {pseudonym_filter}
         """
     )
@@ -390,7 +402,7 @@ def match_records(
     factor), ``stufe_<vergleich>`` (the comparison level reached) and ueber_schwelle.
     """
     if not 0.0 < threshold < 1.0:
-        raise ValueError("threshold must be in (0, 1)")
+        raise BimoError(f"Schwelle {threshold} unzulässig: erlaubt ist 0 < Schwelle < 1.")
     con = duckdb.connect(":memory:")
     try:
         con.execute(f"ATTACH '{_sql_string(store_path)}' AS {STORE_ALIAS} (READ_ONLY)")

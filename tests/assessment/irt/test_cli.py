@@ -127,3 +127,33 @@ def test_unreadable_file(tmp_path: Path) -> None:
         app, ["scale", "fit", str(tmp_path / "fehlt.csv"), "--model", "rasch", "--out", "o.csv"]
     )
     assert isinstance(missing.exception, BimoError) and "fehlt.csv" in str(missing.exception)
+
+
+def test_pv_input_errors(tmp_path: Path) -> None:
+    responses = tmp_path / "resp.csv"
+    _write_responses(responses, n=400, seed=5)
+    items = tmp_path / "items.csv"
+    fitted = runner.invoke(
+        app, ["scale", "fit", str(responses), "--model", "2pl", "--out", str(items), "--weights",
+              "w", "--group", "schule"]
+    )  # fmt: skip
+    assert fitted.exit_code == 0, fitted.output
+    frame = pl.read_csv(responses).drop("w", "schule")
+    reordered = frame.select(["id", *reversed(frame.columns[1:])])
+    bad = reordered.with_columns(
+        pl.when(pl.col("id") == "p3").then(5).otherwise(pl.col("i2")).alias("i2")
+    )
+    bad_path = tmp_path / "neu.csv"
+    bad.write_csv(bad_path)
+    background = tmp_path / "bg.csv"
+    pl.DataFrame({"id": [f"p{i}" for i in range(400)], "x": np.arange(400.0)}).write_csv(background)
+    args = ["scale", "pv", str(bad_path), "--items", str(items), "--background", str(background),
+            "--out", str(tmp_path / "pv.csv")]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert isinstance(result.exception, BimoError)
+    assert "Zeile 4" in str(result.exception) and "Spalte i2" in str(result.exception)
+    reordered.write_csv(bad_path)  # valid values, columns in another order: accepted
+    assert runner.invoke(app, args).exit_code == 0
+    pl.DataFrame({"id": [f"p{i}" for i in range(10)], "x": np.arange(10.0)}).write_csv(background)
+    result = runner.invoke(app, args)
+    assert isinstance(result.exception, BimoError) and "bg.csv" in str(result.exception)

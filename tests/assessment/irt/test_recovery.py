@@ -153,3 +153,20 @@ def test_gpcm_grm_self_consistency_on_one_polytomous_data_set() -> None:
             expected = prior @ probs
             observed = np.bincount(scores[:, i], minlength=4) / 2000
             np.testing.assert_allclose(expected, observed, atol=0.01)
+
+
+def test_grid_wle_equals_newton_wle() -> None:
+    from bimo.assessment.irt.scoring import wle, wle_grid
+
+    rng = np.random.default_rng(8)
+    sim = draw_items(rng, 12, ncat=3, kind="grm")
+    scores = simulate_responses(rng, sim, rng.normal(size=1500)).astype(np.float64)
+    scores[rng.random(scores.shape) < 0.3] = np.nan
+    scores[0] = np.where(np.isnan(scores[0]), np.nan, 2)  # extreme pattern
+    data = ResponseData.from_array(scores)
+    result = fit(data, "grm", FAST)
+    grid_est, grid_se = wle_grid(result.items, data)
+    newton_est, newton_se = wle(result.items, data)
+    inner = np.abs(newton_est) < 7.5
+    np.testing.assert_allclose(grid_est[inner], newton_est[inner], atol=2e-3)
+    np.testing.assert_allclose(grid_se[inner], newton_se[inner], rtol=5e-3)

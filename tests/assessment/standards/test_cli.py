@@ -90,6 +90,18 @@ def test_link_bad_model_names_file_row_column(
     assert "Traceback" not in result.output
 
 
+def test_link_unwritable_output_is_a_german_error(
+    item_files: tuple[Path, Path], tmp_path: Path
+) -> None:
+    ref, new = item_files
+    out = tmp_path / "fehlt" / "linked.csv"
+    result = runner.invoke(
+        app, ["scale", "link", str(new), "--reference", str(ref), "--out", str(out)]
+    )
+    assert result.exit_code == 2
+    assert "die Ausgabedatei kann nicht geschrieben werden" in result.stderr
+
+
 def _pv_files(tmp_path: Path, n_schools: int = 30, per: int = 20) -> tuple[Path, Path]:
     rng = np.random.default_rng(2)
     school = np.repeat(np.arange(n_schools), per)

@@ -149,3 +149,15 @@ def test_matches_r_mantelhaen_test_on_ucb_admissions() -> None:
     z = stats.norm.ppf(0.975)
     assert np.exp(np.log(res.alpha_mh) - z * se_log) == pytest.approx(0.7719074, abs=1e-6)
     assert np.exp(np.log(res.alpha_mh) + z * se_log) == pytest.approx(1.0603298, abs=1e-6)
+
+
+def test_degenerate_items_give_no_class_instead_of_failing() -> None:
+    rng = np.random.default_rng(3)
+    resp = (rng.random((200, 4)) < 0.6).astype(float)
+    resp[:, 1] = 1.0  # everybody correct: no information
+    resp[:, 2] = np.nan  # never administered
+    focal = np.arange(200) % 2 == 0
+    results = {r.item: r for r in mantel_haenszel(resp, focal, ["a", "b", "c", "d"])}
+    assert results["b"].ets_class == "" and np.isnan(results["b"].chi2)
+    assert results["c"].ets_class == "" and results["c"].strata_used == 0
+    assert results["a"].ets_class in {"A", "B-", "B+", "C-", "C+"}

@@ -107,6 +107,20 @@ def test_recovers_constants_approximately_with_noise(method: str) -> None:
     assert 0 < result.linking_error_displacement < 0.1
 
 
+def test_rasch_mean_mean_jackknife_equals_sd_of_displacements() -> None:
+    rng = np.random.default_rng(4)
+    b_ref = rng.normal(0, 1, 15)
+    ref = [ItemParams(f"r{j}", "rasch", 1.0, (float(-b),)) for j, b in enumerate(b_ref)]
+    new = [
+        ItemParams(it.item, "rasch", 1.0, (it.d[0] + 0.4 + float(rng.normal(0, 0.1)),))
+        for it in ref
+    ]
+    result = link(ref, new, "mean-mean", drift_threshold=None)
+    assert result.big_a == 1.0
+    assert result.se_a_jackknife == 0.0
+    assert result.se_b_jackknife == pytest.approx(result.linking_error_displacement, rel=1e-10)
+
+
 def test_haebara_and_stocking_lord_agree_on_clean_data() -> None:
     rng = np.random.default_rng(11)
     ref = _reference_2pl(25, seed=5)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bimo.assessment.standards import (
     ReferenceMetric,
@@ -114,3 +116,24 @@ def test_small_groups_are_suppressed_without_numbers() -> None:
     assert small and all(r.suppressed and r.estimate is None and r.n is None for r in small)
     assert {r.group for r in rows} == {("Insgesamt",), ("A",), ("B",), ("klein",)}
     assert all(r.n is not None and r.n >= 5 for r in rows if not r.suppressed)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    clusters=st.integers(2, 12),
+    scheme=st.sampled_from(["jk1", "jk2"]),
+)
+def test_standards_invariants(seed: int, clusters: int, scheme: str) -> None:
+    rng = np.random.default_rng(seed)
+    n = clusters * 6
+    pvs = rng.normal(480, 110, (n, 3))
+    weights = rng.uniform(0.5, 2.0, n)
+    school = np.repeat(np.arange(clusters), 6)
+    model = load_level_model("primar_deutsch_lesen")
+    rows = standards_table(pvs, weights, None, school, model, min_cell=5, scheme=scheme)  # type: ignore[arg-type]
+    by = {(r.statistic, r.level): r for r in rows}
+    shares = [by[("share_level", c)].estimate or 0.0 for c in model.codes]
+    assert sum(shares) == pytest.approx(100.0)
+    assert all(r.se is not None and r.se >= 0 for r in rows)
+    assert by[("optimal", "")].estimate == pytest.approx(shares[-1])

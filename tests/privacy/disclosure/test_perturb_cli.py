@@ -171,3 +171,36 @@ def test_cli_perturbing_methods(
     assert not any(0 < v < 5 for v in values)
     if method == "round5":
         assert all(v % 5 == 0 for v in values)
+
+
+def test_dominance_rule_marks_cells_and_margins() -> None:
+    from bimo.privacy import TableSet
+    from bimo.privacy.suppression import dominance_primary
+
+    contributions = pl.DataFrame(
+        {
+            "a": ["x", "x", "x", "y", "y", "y"],
+            "contributor": ["big", "s1", "s2", "t1", "t2", "t3"],
+            "value": [90, 5, 5, 30, 30, 40],
+        }
+    )
+    cells = contributions.group_by("a").agg(pl.col("value").sum())
+    tset = TableSet([Table.from_inner(cells, ["a"])])
+    sensitive = dominance_primary(tset, contributions, n=1, k=0.85)
+    flagged = {tset.keys[i][0] for i in np.flatnonzero(sensitive)}
+    # x: 90 of 100 > 85 %; y: 40 of 100; total: 90 of 200
+    assert flagged == {"x"}
+    out = protect(cells, ["a"], ProtectionConfig(dominance=(1, 0.85)), contributions=contributions)
+    assert out.cells.filter(pl.col("a") == "x")["flag"].item() == "."
+    assert out.protection["primary_suppressions"] == 1
+    # a 1-D table needs a partner: y (the total stays published)
+    assert out.cells.filter(pl.col("a") == "y")["flag"].item() == "."
+
+
+def test_flag_rates_marks_unreliable_rates() -> None:
+    from bimo.privacy import flag_rates
+
+    df = pl.DataFrame({"kreis": ["A", "B"], "quote": [0.5, 0.25], "n": [4, 40]})
+    out = flag_rates(df, "quote", "n")
+    assert out["flag"].to_list() == ["/", ""]
+    assert out["quote"].to_list() == [None, 0.25]

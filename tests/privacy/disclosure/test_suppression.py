@@ -193,3 +193,20 @@ def test_audit_published_detects_naive_publication() -> None:
     report = audit_published(naive, ["a", "b"], 5)
     assert not report.passed
     assert len(report.failures) == 2
+
+
+def test_pruning_publishes_redundant_complements_safely() -> None:
+    rng = np.random.default_rng(5)
+    rows = [
+        (f"S{s:03d}", cert, int(rng.poisson(lam)))
+        for s in range(120)
+        for cert, lam in (("OHNE", 1.5), ("ESA", 4.0), ("MSA", 9.0), ("AHR", 6.0))
+    ]
+    df = pl.DataFrame(rows, schema=["schule", "abschluss", "value"], orient="row")
+    tset = TableSet([Table.from_inner(df, ["schule", "abschluss"])])
+    primary = threshold_primary(tset, 5)
+    greedy = secondary_suppression(tset, primary, 5, prune=False)
+    pruned = secondary_suppression(tset, primary, 5, prune=True)
+    assert pruned.suppressed.sum() < greedy.suppressed.sum()
+    assert pruned.suppressed[primary].all()
+    assert audit(tset, pruned.suppressed, 5, exact=True).passed

@@ -30,10 +30,11 @@ pytestmark = [
 ]
 
 TABLES = ("student_years", "schools", "population")
+SPARK_TYPES = {"string": "string", "int64": "bigint", "float64": "double", "boolean": "boolean"}
 
 
 @pytest.fixture(scope="module")
-def spark() -> Iterator[Any]:
+def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     sql = pytest.importorskip("pyspark.sql")
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     session = (
@@ -44,6 +45,9 @@ def spark() -> Iterator[Any]:
         .config("spark.default.parallelism", "1")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.driver.memory", "512m")
+        # Never write a warehouse or metastore into the working directory.
+        .config("spark.sql.warehouse.dir", str(tmp_path_factory.mktemp("spark-warehouse")))
+        .config("spark.sql.catalogImplementation", "in-memory")
         .getOrCreate()
     )
     session.sparkContext.setLogLevel("ERROR")
@@ -83,8 +87,15 @@ def test_same_results_as_duckdb(tmp_path: Path, spark: Any) -> None:
     duck = {t: store.table(t) for t in TABLES}
     con = ibis.pyspark.connect(spark)
     for t in TABLES:
-        arrow = store.ibis().to_pyarrow(store.table(t))
-        con.create_table(f"bimo_{t}", arrow.to_pandas(), overwrite=True)
+        table = store.table(t)
+        frame = store.ibis().to_pyarrow(table).to_pandas()
+        # Explicit types: all-null columns would otherwise be inferred as double.
+        ddl = ", ".join(
+            f"`{name}` {SPARK_TYPES[str(dtype).lstrip('!')]}"
+            for name, dtype in table.schema().items()
+        )
+        # Temporary views only: nothing is written to a Spark warehouse.
+        spark.createDataFrame(frame, schema=ddl).createOrReplaceTempView(f"bimo_{t}")
     sparkt = {t: con.table(f"bimo_{t}") for t in TABLES}
 
     def both(build: Any) -> None:

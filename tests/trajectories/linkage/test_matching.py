@@ -80,6 +80,19 @@ def test_records_with_valid_pseudonym_are_not_matched(store: AnalyticStore) -> N
     assert result.table["record_id"].to_list() == ["R1"]
 
 
+def test_bad_unlinked_input_gives_german_errors(store: AnalyticStore) -> None:
+    path = _closed(store)
+    rows = _unlinked([record("x", 2020, 5, pseudonym=None)] * 3)
+    duplicated = rows.with_columns(pl.Series("record_id", ["A", "B", "A"]))
+    with pytest.raises(InputFileError, match=r"Zeile 1, Spalte record_id"):
+        match_records(path, duplicated)
+    # Untypable values do not crash: the record just finds no candidate.
+    garbled = rows.with_columns(pl.col("schuljahr").cast(pl.String).replace("2020", "zwanzig"))
+    result = match_records(path, garbled)
+    assert result.table["pseudonym"].is_null().all()
+    assert not result.table["ueber_schwelle"].any()
+
+
 def test_missing_columns_are_reported(store: AnalyticStore) -> None:
     with pytest.raises(InputFileError, match="geburtsjahr"):
         match_records(_closed(store), pl.DataFrame({"record_id": ["1"], "schuljahr": [2020]}))

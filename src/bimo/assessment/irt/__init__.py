@@ -14,8 +14,8 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from bimo.assessment.irt.calibrate import FitSettings, fit
     from bimo.assessment.irt.data import ResponseData, ResponseDataError, read_responses
-    from bimo.assessment.irt.fit import FitSettings, fit
     from bimo.assessment.irt.io import (
         read_background,
         read_items,
@@ -36,8 +36,8 @@ _HOME = {
     "ResponseData": "data",
     "ResponseDataError": "data",
     "read_responses": "data",
-    "FitSettings": "fit",
-    "fit": "fit",
+    "FitSettings": "calibrate",
+    "fit": "calibrate",
     "read_background": "io",
     "read_items": "io",
     "write_items": "io",

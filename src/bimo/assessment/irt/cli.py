@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -54,8 +55,8 @@ def fit_command(
     ] = False,
 ) -> None:
     """Items kalibrieren (marginale ML, Bock–Aitkin-EM) und Itemparameter schreiben."""
+    from bimo.assessment.irt.calibrate import FitSettings, fit
     from bimo.assessment.irt.data import read_responses
-    from bimo.assessment.irt.fit import FitSettings, fit
     from bimo.assessment.irt.io import write_items, write_persons
 
     console = Console(stderr=True)
@@ -111,9 +112,9 @@ def pv_command(
         console.print("[yellow]Warnung:[/] die latente Regression ist nicht konvergiert.")
 
 
-def _write(path: Path, action: object) -> None:
+def _write(path: Path, action: Callable[[], None]) -> None:
     try:
-        action()  # type: ignore[operator]
+        action()
     except OSError as exc:
         raise BimoError(f"Datei {path} kann nicht geschrieben werden: {exc.strerror}.") from exc
 

@@ -130,8 +130,10 @@ class ResponseData:
         """
         offsets = np.concatenate([[0], np.cumsum(self.ncat)]).astype(np.int64)
         y = np.zeros((self.n_persons, int(offsets[-1])), dtype=dtype)
-        rows, cols = np.nonzero(self.observed)
-        y[rows, offsets[cols] + self.scores[rows, cols]] = 1.0
+        for i in range(self.n_items):
+            column = self.scores[:, i]
+            for k in range(int(self.ncat[i])):
+                y[:, offsets[i] + k] = column == k
         return y, offsets
 
 

@@ -81,7 +81,7 @@ class Engine:
             )
             rows = self.offsets[idx][:, None] + np.arange(ncat)[None, :]
             self.blocks.append(Block(kind, ncat, idx, rows))
-        self._d_mask = np.arange(self.max_m)[None, :] < (data.ncat[:, None] - 1)
+        self.d_mask = np.arange(self.max_m)[None, :] < (data.ncat[:, None] - 1)
 
     # ----------------------------------------------------------------- parameters
     def start(self) -> Params:
@@ -102,7 +102,7 @@ class Engine:
         return Params(np.ones(self.data.n_items), d, mean, var)
 
     def pack(self, p: Params) -> FloatArray:
-        parts = [p.d[self._d_mask]]
+        parts = [p.d[self.d_mask]]
         if self.free_slope:
             parts.insert(0, p.a)
         parts.append(p.mean[1:])
@@ -116,8 +116,8 @@ class Engine:
             a = x[:n_items].copy()
             pos = n_items
         d = np.full((n_items, self.max_m), np.nan)
-        n_d = int(self._d_mask.sum())
-        d[self._d_mask] = x[pos : pos + n_d]
+        n_d = int(self.d_mask.sum())
+        d[self.d_mask] = x[pos : pos + n_d]
         pos += n_d
         g = self.n_groups
         mean = np.concatenate([[0.0], x[pos : pos + g - 1]])
@@ -129,7 +129,7 @@ class Engine:
     def n_free(self) -> int:
         n_items = self.data.n_items if self.free_slope else 0
         n_var = self.n_groups if self.ref_var_free else self.n_groups - 1
-        return n_items + int(self._d_mask.sum()) + self.n_groups - 1 + n_var
+        return n_items + int(self.d_mask.sum()) + self.n_groups - 1 + n_var
 
     # ----------------------------------------------------------------- E-step
     def log_prior(self, p: Params) -> FloatArray:

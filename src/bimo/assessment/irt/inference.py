@@ -43,8 +43,8 @@ def _positions(engine: Engine) -> tuple[FloatArray, FloatArray, int]:
     pos_a = codes[:n_items].copy() if engine.free_slope else np.full(n_items, -1.0)
     start = n_items if engine.free_slope else 0
     pos_d = np.full((n_items, engine.max_m), -1.0)
-    n_d = int(engine._d_mask.sum())
-    pos_d[engine._d_mask] = codes[start : start + n_d]
+    n_d = int(engine.d_mask.sum())
+    pos_d[engine.d_mask] = codes[start : start + n_d]
     return pos_a, pos_d, start + n_d
 
 
@@ -85,46 +85,54 @@ def oakes_information(engine: Engine, x: FloatArray) -> FloatArray:
 
 
 def crossprod_information(engine: Engine, x: FloatArray) -> FloatArray:
-    """Σ_n w_n s_n s_nᵀ with per-person marginal scores s_n (posterior-expected)."""
+    """Σ_n w_n s_n s_nᵀ with per-person marginal scores s_n (posterior-expected).
+
+    For parameter slot j (0 = slope, j ≥ 1 = intercept d_j) the score of person n for item i
+    is Σ_q post_nq ∂log P_i(x_ni | θ_q)/∂β_ij: one product post · G_j (N × ΣK), masked by
+    the one-hot responses and summed within items.
+    """
     p = engine.unpack(x)
     n = x.size
-    _, post32 = engine.posterior(p)
-    post = post32.astype(np.float64)
+    _, post_work = engine.posterior(p)
     pos_a, pos_d, n_item_par = _positions(engine)
-    d_mu, d_lv = _latent_score_terms(engine, p)
-    grads = []
+    pos = np.concatenate([pos_a[:, None], pos_d], axis=1).astype(np.int64)  # (I, 1 + m)
+    n_slots = pos.shape[1]
+    n_rows = int(engine.offsets[-1])
+    tables = np.zeros((n_slots, n_rows, engine.nodes.size))
     for blk in engine.blocks:
         _, g_log = score_terms(
             blk.kind, p.a[blk.index], p.d[blk.index, : blk.ncat - 1], engine.nodes
-        )
-        pos = np.concatenate([pos_a[blk.index, None], pos_d[blk.index, : blk.ncat - 1]], axis=1)
-        free_cols = np.flatnonzero((pos >= 0).any(axis=0))
-        # (Q, I_b, K, p_free) flattened so that post @ table gives s per (item, cat, par).
-        table = g_log[..., free_cols].transpose(1, 0, 2, 3).reshape(engine.nodes.size, -1)
-        grads.append((blk, table, pos[:, free_cols].astype(np.int64), free_cols.size))
+        )  # (I_b, Q, K, K)
+        for j in range(blk.ncat):
+            tables[j, blk.rows.ravel()] = (
+                g_log[..., j].transpose(0, 2, 1).reshape(-1, engine.nodes.size)
+            )
+    slots = [j for j in range(n_slots) if (pos[:, j] >= 0).any()]
+    # Same precision as the E-step (float32 for large data); the outer products are float64.
+    work_tables = [np.ascontiguousarray(tables[j].T, dtype=engine.dtype) for j in range(n_slots)]
+    d_mu, d_lv = _latent_score_terms(engine, p)
     info = np.zeros((n, n))
     groups = engine.data.groups
+    starts = engine.offsets[:-1]
     for lo in range(0, engine.data.n_persons, CHUNK):
         hi = min(lo + CHUNK, engine.data.n_persons)
-        post_c = post[lo:hi]
+        post_c = post_work[lo:hi]
+        y_c = engine.y[lo:hi]
         scores = np.zeros((hi - lo, n))
-        for blk, table, pos, n_par in grads:
-            per_cat = (post_c @ table).reshape(hi - lo, blk.index.size, blk.ncat, n_par)
-            y_c = engine.y[lo:hi][:, blk.rows]  # (n, I_b, K)
-            per_cat *= y_c[..., None]
-            item_scores = per_cat.sum(axis=2)
-            for j in range(n_par):
-                cols = pos[:, j]
-                ok = cols >= 0
-                scores[:, cols[ok]] += item_scores[:, ok, j]
+        for j in slots:
+            per_cat = post_c @ work_tables[j]  # (n, ΣK)
+            per_cat *= y_c
+            item_scores = np.add.reduceat(per_cat, starts, axis=1)  # (n, I)
+            ok = pos[:, j] >= 0
+            scores[:, pos[ok, j]] = item_scores[:, ok]
         g_c = groups[lo:hi]
         for g in range(engine.n_groups):
             in_g = g_c == g
             if g > 0:
-                scores[in_g, n_item_par + g - 1] = post_c[in_g] @ d_mu[g]
+                scores[in_g, n_item_par + g - 1] = post_c[in_g] @ d_mu[g].astype(engine.dtype)
             col = n_item_par + engine.n_groups - 1 + (g if engine.ref_var_free else g - 1)
             if engine.ref_var_free or g > 0:
-                scores[in_g, col] = post_c[in_g] @ d_lv[g]
+                scores[in_g, col] = post_c[in_g] @ d_lv[g].astype(engine.dtype)
         info += scores.T @ (scores * engine.w[lo:hi, None])
     return info
 
@@ -154,7 +162,7 @@ def unpack_se(engine: Engine, x: FloatArray, se_x: FloatArray) -> Params:
     pos_a, pos_d, n_item_par = _positions(engine)
     se_a = np.where(pos_a >= 0, se_x[np.maximum(pos_a, 0).astype(np.int64)], np.nan)
     se_d = np.where(pos_d >= 0, se_x[np.maximum(pos_d, 0).astype(np.int64)], np.nan)
-    se_d[~engine._d_mask] = np.nan
+    se_d[~engine.d_mask] = np.nan
     g = engine.n_groups
     se_mean = np.concatenate([[np.nan], se_x[n_item_par : n_item_par + g - 1]])
     se_lv = se_x[n_item_par + g - 1 :]

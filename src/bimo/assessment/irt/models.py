@@ -34,6 +34,10 @@ def _sigmoid(x: FloatArray) -> FloatArray:
 
 def probabilities(kind: Kind, a: FloatArray, d: FloatArray, theta: FloatArray) -> FloatArray:
     """Category probabilities, shape (I, T, K)."""
+    if kind == "gpcm" and d.shape[1] == 1:
+        # Dichotomous fast path (the common case): one logistic per item and node.
+        p1 = _sigmoid(a[:, None] * theta[None, :] + d[:, 0:1])
+        return np.stack([1.0 - p1, p1], axis=2)
     if kind == "gpcm":
         k = np.arange(d.shape[1] + 1, dtype=np.float64)
         z = a[:, None, None] * theta[None, :, None] * k[None, None, :]

@@ -54,19 +54,24 @@ class PVResult:
 
 def person_loglik(items: ItemParams, data: ResponseData, nodes: FloatArray) -> FloatArray:
     """log L_n(θ_q) with item parameters fixed (N × Q); not-administered items drop out."""
-    if data.items != items.names:
-        missing = [i for i in data.items if i not in items.names]
-        name = missing[0] if missing else data.items[0]
+    if sorted(data.items) != sorted(items.names):
+        unknown = [i for i in data.items if i not in items.names]
+        absent = [i for i in items.names if i not in data.items]
+        name = unknown[0] if unknown else absent[0]
         raise ResponseDataError(
             f"{Location(data.source, column=name).describe()}: die Items der Antwortdatei "
-            "stimmen nicht mit ITEMS.csv überein (Namen und Reihenfolge)."
+            "stimmen nicht mit ITEMS.csv überein "
+            f"({'nicht in ITEMS.csv' if unknown else 'fehlt in der Antwortdatei'})."
         )
-    too_high = data.scores >= items.ncat[None, :]
+    # Columns may come in any order: align them to ITEMS.csv.
+    order = [data.items.index(name) for name in items.names]
+    scores = data.scores[:, order]
+    too_high = scores >= items.ncat[None, :]
     if too_high.any():
         row, col = (int(v[0]) for v in np.nonzero(too_high))
         raise ResponseDataError(
-            f"{Location(data.source, row=row + 1, column=data.items[col]).describe()}: "
-            f"Wert {int(data.scores[row, col])} liegt über der höchsten Kategorie des Items."
+            f"{Location(data.source, row=row + 1, column=items.names[col]).describe()}: "
+            f"Wert {int(scores[row, col])} liegt über der höchsten Kategorie des Items."
         )
     out = np.zeros((data.n_persons, nodes.size))
     for kind in ("gpcm", "grm"):
@@ -80,7 +85,7 @@ def person_loglik(items: ItemParams, data: ResponseData, nodes: FloatArray) -> F
                 )
             )  # (I_b, Q, K)
             y = np.zeros((data.n_persons, idx.size * int(ncat)))
-            x = data.scores[:, idx]
+            x = scores[:, idx]
             rows, cols = np.nonzero(x >= 0)
             y[rows, cols * int(ncat) + x[rows, cols]] = 1.0
             out += y @ logp.transpose(0, 2, 1).reshape(-1, nodes.size)

@@ -101,12 +101,16 @@ def wle(
     return est, se
 
 
-def wle_grid_start(items: ItemParams, data: ResponseData, step: float = 0.1) -> FloatArray:
-    """Bracket Warm's estimating equation on a grid with matrix products, interpolate.
+def wle_grid(
+    items: ItemParams, data: ResponseData, step: float = 0.1
+) -> tuple[FloatArray, FloatArray]:
+    """Warm's WLE by bracketing its estimating equation on a grid (matrix products only).
 
-    S(θ), I(θ) and J(θ) are linear in the response indicators, so on a grid they are
-    three matrix products; the root of S + J/(2I) is then found by linear interpolation
-    in the first sign change. This replaces most Newton iterations for large N.
+    S(θ), I(θ) and J(θ) are linear in the response indicators, so on a grid they are three
+    matrix products. The root of f = S + J/(2I) is taken in the first sign change (f falls
+    in θ) from the quadratic through three neighbouring grid values (error O(h³), below 1e-3
+    for h = 0.1; checked against exact Newton in the tests); SE = 1/√I(θ̂) with I linearly
+    interpolated. Persons whose f does not change sign get the bound ±WLE_BOUND.
     """
     grid = np.arange(-WLE_BOUND, WLE_BOUND + step / 2, step)
     offsets = np.concatenate([[0], np.cumsum(items.ncat)]).astype(np.int64)
@@ -120,27 +124,43 @@ def wle_grid_start(items: ItemParams, data: ResponseData, step: float = 0.1) -> 
         t_s[rows] = (d1 / safe).transpose(0, 2, 1).reshape(-1, grid.size)
         t_i[idx] = (d1**2 / safe).sum(axis=2)
         t_j[idx] = (d1 * d2 / safe).sum(axis=2)
-    t_s32, t_i32, t_j32 = (t.astype(np.float32) for t in (t_s, t_i, t_j))
-    out = np.empty(data.n_persons)
+    theta_out = np.empty(data.n_persons)
+    se_out = np.empty(data.n_persons)
+    last = grid.size - 1
     for part in _chunks(data.n_persons, items):
         x = data.scores[part]
         obs = x >= 0
-        y = np.zeros((x.shape[0], int(offsets[-1])), dtype=np.float32)
+        y = np.zeros((x.shape[0], int(offsets[-1])))
         r, c = np.nonzero(obs)
         y[r, offsets[c] + x[r, c]] = 1.0
-        obs32 = obs.astype(np.float32)
-        info = obs32 @ t_i32
-        f = (y @ t_s32) + (obs32 @ t_j32) / (2.0 * info)
+        obs_f = obs.astype(np.float64)
+        info = obs_f @ t_i
+        f = (y @ t_s) + (obs_f @ t_j) / (2.0 * info)
         positive = f > 0
         crossing = positive[:, :-1] & ~positive[:, 1:]
         j = crossing.argmax(axis=1)
         has = crossing.any(axis=1)
         rows = np.arange(x.shape[0])
-        f0, f1 = f[rows, j].astype(np.float64), f[rows, j + 1].astype(np.float64)
-        theta = grid[j] + step * f0 / np.where(f0 - f1 > 0, f0 - f1, 1.0)
-        theta = np.where(has, theta, np.where(positive[:, 0], WLE_BOUND, -WLE_BOUND))
-        out[part] = theta
-    return out
+        # Quadratic through (j−1, j, j+1), shifted at the lower edge; t in units of h from j.
+        centre = np.clip(j, 1, last - 1)
+        fm, f0, fp = f[rows, centre - 1], f[rows, centre], f[rows, centre + 1]
+        slope, curve = (fp - fm) / 2.0, (fp - 2.0 * f0 + fm) / 2.0
+        fj, fj1 = f[rows, j], f[rows, j + 1]
+        t = (j - centre) + fj / np.where(fj - fj1 > 0, fj - fj1, 1.0)  # linear start
+        for _ in range(3):
+            value = f0 + slope * t + curve * t**2
+            deriv = slope + 2.0 * curve * t
+            t = t - value / np.where(np.abs(deriv) > 1e-12, deriv, -1e-12)
+        t = np.clip(t, j - centre, j - centre + 1.0)
+        theta = grid[centre] + step * t
+        lo = np.clip(np.floor((theta - grid[0]) / step).astype(np.int64), 0, last - 1)
+        frac = (theta - grid[lo]) / step
+        info_hat = info[rows, lo] * (1.0 - frac) + info[rows, lo + 1] * frac
+        bound = np.where(positive[:, 0], WLE_BOUND, -WLE_BOUND)
+        theta_out[part] = np.where(has, theta, bound)
+        at_bound = np.where(positive[:, 0], info[:, last], info[:, 0])
+        se_out[part] = 1.0 / np.sqrt(np.where(has, info_hat, at_bound))
+    return theta_out, se_out
 
 
 def score_persons(
@@ -149,7 +169,7 @@ def score_persons(
     """EAP/SD from the posterior on ``nodes`` plus WLE/SE."""
     eap = post @ nodes
     eap_sd = np.sqrt(np.maximum(post @ nodes**2 - eap**2, 0.0))
-    est, se = wle(items, data, start=wle_grid_start(items, data), max_iter=2)
+    est, se = wle_grid(items, data)
     return PersonEstimates(
         ids=list(data.ids),
         group=[data.group_labels[g] for g in data.groups],

@@ -30,9 +30,9 @@ def draw_items(
     a = rng.uniform(0.7, 2.0, n_items) if slopes else np.ones(n_items)
     m = ncat - 1
     loc = rng.normal(0.0, 1.0, n_items)
-    steps = (
-        np.sort(rng.uniform(-1.2, 1.2, (n_items, m)), axis=1) if m > 1 else np.zeros((n_items, 1))
-    )
+    # Evenly spread steps with jitter, so that no middle category is (almost) empty.
+    base = np.linspace(-1.0, 1.0, m) if m > 1 else np.zeros(1)
+    steps = np.sort(base[None, :] + rng.uniform(-0.2, 0.2, (n_items, m)), axis=1)
     thresholds = loc[:, None] + steps  # increasing category thresholds b_ik
     if kind == "grm" and m > 1:
         d = -a[:, None] * thresholds

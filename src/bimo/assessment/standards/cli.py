@@ -68,6 +68,7 @@ def link_command(
         float,
         typer.Option(
             "--drift-threshold",
+            min=0.0,
             help="Ankeritems mit |Verschiebung| über diesem Wert (Logits) werden schrittweise "
             "entfernt; 0 schaltet die Prüfung ab",
         ),

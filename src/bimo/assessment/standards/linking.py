@@ -163,8 +163,13 @@ def linking_constants(
     new: Sequence[ItemParams],
     method: LinkingMethod,
     grid: Grid | None = None,
+    start: tuple[float, float] | None = None,
 ) -> tuple[float, float]:
-    """A, B for paired anchor lists (``ref[i]`` and ``new[i]`` are the same item)."""
+    """A, B for paired anchor lists (``ref[i]`` and ``new[i]`` are the same item).
+
+    Characteristic-curve methods start from ``start`` if given (jackknife replicates start from
+    the full-sample solution), else from the mean-sigma solution.
+    """
     if len(ref) != len(new) or not ref:
         raise LinkingError("Linking braucht mindestens ein gemeinsames Ankeritem")
     for r, n in zip(ref, new, strict=True):
@@ -173,9 +178,11 @@ def linking_constants(
                 f"Ankeritem „{r.item}“ hat in Referenz ({r.n_categories}) und neuer Kalibrierung "
                 f"({n.n_categories}) unterschiedlich viele Kategorien"
             )
-    start_a, start_b = _moment_constants(ref, new, "mean-sigma" if len(ref) > 1 else "mean-mean")
     if method in ("mean-mean", "mean-sigma"):
         return _moment_constants(ref, new, method)
+    start_a, start_b = start or _moment_constants(
+        ref, new, "mean-sigma" if len(ref) > 1 else "mean-mean"
+    )
     grid = grid or Grid.normal()
     fixed_a = _fixed_slope(new)
     x0 = np.array([start_b] if fixed_a else [max(start_a, 0.1), start_b])
@@ -187,7 +194,7 @@ def linking_constants(
             x0,
             args=(new_bank, grid, fixed_a, ref_bank.probabilities(grid.theta)),
             method="Nelder-Mead",
-            options={"xatol": 1e-10, "fatol": 1e-14, "maxiter": 4000},
+            options={"xatol": 1e-8, "fatol": 1e-13, "maxiter": 4000},
         )
     else:
         res = optimize.minimize(
@@ -195,7 +202,7 @@ def linking_constants(
             x0,
             args=(new_bank, grid, fixed_a, ref_bank.test_characteristic(grid.theta)),
             method="Nelder-Mead",
-            options={"xatol": 1e-10, "fatol": 1e-14, "maxiter": 4000},
+            options={"xatol": 1e-8, "fatol": 1e-13, "maxiter": 4000},
         )
     if not res.success:
         raise LinkingError(f"Optimierung des {method}-Kriteriums konvergierte nicht: {res.message}")
@@ -260,6 +267,7 @@ def link(
                 [n for j, n in enumerate(new_a) if j != drop],
                 method,
                 grid,
+                start=(big_a, big_b),
             )
             for drop in range(k)
         ]

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
+from typing import TextIO
 
 import numpy as np
 
@@ -173,7 +174,7 @@ def write_items(path: Path, items: Sequence[ItemParams], se: dict[str, dict[str,
     k_max = max(len(it.d) for it in items)
     header = ["item", "model", "a", *[f"d{k}" for k in range(1, k_max + 1)], "b", "se_a"]
     header += [f"se_d{k}" for k in range(1, k_max + 1)]
-    with path.open("w", newline="", encoding="utf-8") as handle:
+    with _open_for_writing(path) as handle:
         writer = csv.writer(handle)
         writer.writerow(header)
         for it in items:
@@ -186,13 +187,22 @@ def write_items(path: Path, items: Sequence[ItemParams], se: dict[str, dict[str,
             )
 
 
+def _open_for_writing(path: Path) -> TextIO:
+    try:
+        return path.open("w", newline="", encoding="utf-8")
+    except OSError as exc:
+        raise InputFileError(
+            Location(str(path)), f"die Ausgabedatei kann nicht geschrieben werden ({exc.strerror})"
+        ) from None
+
+
 def _fmt(value: float) -> str:
     return "" if math.isnan(value) else f"{value:.6g}"
 
 
 def write_rows(path: Path, header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
     """Write a result CSV; floats get 6 significant digits, NaN/None become empty cells."""
-    with path.open("w", newline="", encoding="utf-8") as handle:
+    with _open_for_writing(path) as handle:
         writer = csv.writer(handle)
         writer.writerow(header)
         for row in rows:

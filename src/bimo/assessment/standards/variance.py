@@ -64,14 +64,16 @@ def jackknife_variance(
     full = stat(full_totals)
     if g < 2:
         return np.full(full.shape, np.nan)
-    var = np.zeros(full.shape)
-    for zone in zones(g, scheme):
-        n_h = len(zone)
-        zone_totals = cluster_totals[zone]
-        zone_sum = zone_totals.sum(axis=0)
-        # Replicate c: zone total becomes (zone_sum − T_c)·n_h/(n_h − 1).
-        reps = full_totals - zone_sum + (zone_sum - zone_totals) * n_h / (n_h - 1)
-        var += (n_h - 1) / n_h * ((stat(reps) - full) ** 2).sum(axis=0)
+    zone_of = np.empty(g, dtype=np.intp)
+    for z, members in enumerate(zones(g, scheme)):
+        zone_of[members] = z
+    n_h = np.bincount(zone_of).astype(np.float64)[zone_of][:, None]
+    zone_sums = np.zeros((int(zone_of.max()) + 1, cluster_totals.shape[1]))
+    np.add.at(zone_sums, zone_of, cluster_totals)
+    zone_sum = zone_sums[zone_of]
+    # All replicates at once: replicate c drops cluster c, its zone's other clusters ×n_h/(n_h−1).
+    reps = full_totals - zone_sum + (zone_sum - cluster_totals) * n_h / (n_h - 1)
+    var: FloatArray = ((n_h - 1) / n_h * (stat(reps) - full) ** 2).sum(axis=0)
     return var
 
 

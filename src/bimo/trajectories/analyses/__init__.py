@@ -8,7 +8,9 @@ requested dimensions, ``numerator``, ``denominator`` and ``rate`` (percent). See
 from bimo.trajectories.analyses._common import (
     DIMENSIONS,
     AnalysisError,
+    Prepared,
     YearRange,
+    prepare,
     resolve_dims,
 )
 from bimo.trajectories.analyses.cohorts import cohort_flows, time_to_certificate
@@ -20,10 +22,12 @@ from bimo.trajectories.analyses.transitions import transitions
 __all__ = [
     "DIMENSIONS",
     "AnalysisError",
+    "Prepared",
     "YearRange",
     "cohort_flows",
     "leavers_by_certificate",
     "leavers_without_esa",
+    "prepare",
     "repetition",
     "repetition_cohort",
     "resolve_dims",

@@ -104,23 +104,93 @@ def enrich(student_years: ir.Table, schools: ir.Table) -> ir.Table:
     )
 
 
-def one_per_year(records: ir.Table) -> ir.Table:
-    """One record per person and school year.
+PERSON = "pid"
+# Columns of the person-year table that the person-level analyses read, and those whose value
+# in the previous/next record of the person is kept next to it (``prev_<col>``, ``next_<col>``).
+_PERSON_YEAR_COLUMNS = (
+    "schuljahr",
+    "schulform",
+    "jahrgangsstufe",
+    "geschlecht",
+    "foerderschwerpunkt",
+    "ndh",
+    "kreis_ags",
+    "abgangsart",
+    "abschlussart",
+)
+_PREV_COLUMNS = (
+    "schuljahr",
+    "schulform",
+    "jahrgangsstufe",
+    "geschlecht",
+    "foerderschwerpunkt",
+    "ndh",
+    "kreis_ags",
+)
+_NEXT_COLUMNS = ("schuljahr", "jahrgangsstufe")
 
-    The business key allows two schools in one year (a change during the year). Person-level
-    analyses (transitions, changes, cohorts) would count such students twice, so the record
-    that ends the year wins: a record without Abgangsart (the student stays) before one with
-    an Abgangsart, then the larger Jahrgangsstufe, then the Schulnummer as a stable tie-break.
+
+@dataclass(frozen=True)
+class Prepared:
+    """The two inputs of every analysis, built once per run by :func:`prepare`.
+
+    ``records``: every student-year record with the Kreis of its school (record-level counts).
+    ``person_years``: one record per person and year with an integer
+    person key ``pid`` instead of the pseudonym, and the person's previous and next record in
+    ``prev_*``/``next_*`` columns (null if there is none). Person-level analyses read it without
+    any self-join on the pseudonym; a caller that runs many analyses materialises it once
+    (DuckDB temp table, Spark cache) and passes the materialised tables.
     """
+
+    records: ir.Table
+    person_years: ir.Table
+
+
+def prepare(student_years: ir.Table, schools: ir.Table) -> Prepared:
+    """Build the (unmaterialised) :class:`Prepared` expressions for ``student_years``."""
+    records = enrich(student_years, schools)
+    # One record per person and year: the business key allows two schools in one year (a
+    # change during the year), which person-level analyses would count twice. The record that
+    # ends the year wins: one without Abgangsart (the student stays) before one with an
+    # Abgangsart, then the larger Jahrgangsstufe, then the Schulnummer as a stable tie-break.
+    # Integer person key: numbering the distinct pseudonyms is one hash aggregate, after which
+    # every window and join works on a 64-bit integer instead of a 64-character string. A hash
+    # of the pseudonym would avoid the numbering but could collide (Spark's hash has 32 bits).
+    keys = records.select(_kp=records.pseudonym).distinct()
+    keys = keys.mutate(**{PERSON: ibis.row_number()})
+    keyed = records.inner_join(keys, records.pseudonym == keys._kp)
+    keyed = keyed.select(PERSON, "schulnummer", *_PERSON_YEAR_COLUMNS)
     order = [
-        records.abgangsart.isnull().desc(),
-        records.jahrgangsstufe.desc(),
-        records.schulnummer.desc(),
+        keyed.abgangsart.isnull().desc(),
+        keyed.jahrgangsstufe.desc(),
+        keyed.schulnummer.desc(),
     ]
-    ranked = records.mutate(
-        _rn=ibis.row_number().over(group_by=[records.pseudonym, records.schuljahr], order_by=order)
+    ranked = keyed.mutate(
+        _rn=ibis.row_number().over(group_by=[keyed[PERSON], keyed.schuljahr], order_by=order)
     )
-    return ranked.filter(ranked._rn == 0).drop("_rn")
+    years = ranked.filter(ranked._rn == 0).select(PERSON, *_PERSON_YEAR_COLUMNS)
+    w = ibis.window(group_by=PERSON, order_by="schuljahr")
+    neighbours = {f"prev_{c}": years[c].lag().over(w) for c in _PREV_COLUMNS}
+    neighbours |= {f"next_{c}": years[c].lead().over(w) for c in _NEXT_COLUMNS}
+    return Prepared(records, years.mutate(**neighbours))
+
+
+def prepared_or_build(
+    student_years: ir.Table | None, schools: ir.Table | None, prepared: Prepared | None
+) -> Prepared:
+    """``prepared`` if given, else :func:`prepare` of the raw tables."""
+    if prepared is not None:
+        return prepared
+    if student_years is None or schools is None:
+        raise AnalysisError(
+            "Es fehlen Eingabedaten: student_years und schools oder eine vorbereitete Tabelle."
+        )
+    return prepare(student_years, schools)
+
+
+def data_years(person_years: ir.Table) -> ir.Table:
+    """The school years present in the data (column ``_y``)."""
+    return person_years.select(_y=person_years.schuljahr).distinct()
 
 
 def filter_years(table: ir.Table, years: YearRange | None, column: str = YEAR) -> ir.Table:

@@ -27,13 +27,14 @@ import ibis.expr.types as ir
 from bimo.trajectories.analyses._common import (
     DENOMINATOR,
     NUMERATOR,
+    PERSON,
     RATE,
     AnalysisError,
+    Prepared,
     YearRange,
-    enrich,
     filter_years,
-    one_per_year,
     percent,
+    prepared_or_build,
     resolve_dims,
 )
 
@@ -46,8 +47,7 @@ CERTIFICATE = "abschlussart"
 
 
 def _cohort_persons(
-    student_years: ir.Table,
-    schools: ir.Table,
+    prepared: Prepared,
     dims: list[str],
     cohorts: YearRange | None,
     start_grade: int,
@@ -60,29 +60,26 @@ def _cohort_persons(
         raise AnalysisError(
             f"Die Dauer der Grundschule muss 4 oder 6 Jahre betragen, nicht {grundschule_jahre}."
         )
-    recs = one_per_year(enrich(student_years, schools))
+    recs = prepared.person_years
     data_end = recs.aggregate(_end=recs.schuljahr.max())
 
     in_start = recs.filter(recs.jahrgangsstufe == start_grade)
-    first = in_start.group_by(_p0=in_start.pseudonym).aggregate(_k=in_start.schuljahr.min())
+    first = in_start.group_by(_p0=in_start[PERSON]).aggregate(_k=in_start.schuljahr.min())
     entry = in_start.inner_join(
-        first, [in_start.pseudonym == first._p0, in_start.schuljahr == first._k]
+        first, [in_start[PERSON] == first._p0, in_start.schuljahr == first._k]
     )
     entry = entry.select(
-        "pseudonym",
+        PERSON,
         **{COHORT: entry.schuljahr},
         _n0="Start: " + entry.schulform,
         **{d: entry[d] for d in dims},
     )
     entry = filter_years(entry, cohorts, column=COHORT)
 
-    # Last record of each person (any year at or after entry).
-    last_year = recs.group_by(_pl=recs.pseudonym).aggregate(_ly=recs.schuljahr.max())
-    last = recs.inner_join(
-        last_year, [recs.pseudonym == last_year._pl, recs.schuljahr == last_year._ly]
-    ).cross_join(data_end)
+    # Last record of each person: the one without a next record.
+    last = recs.filter(recs.next_schuljahr.isnull()).cross_join(data_end)
     last = last.select(
-        _lp=last.pseudonym,
+        _lp=last[PERSON],
         _lyear=last.schuljahr,
         _lform=last.schulform,
         _cert=ibis.ifelse(
@@ -96,15 +93,15 @@ def _cohort_persons(
             else_="unbekannt",
         ),
     )
-    persons = entry.inner_join(last, entry.pseudonym == last._lp)
+    persons = entry.inner_join(last, entry[PERSON] == last._lp)
 
     if start_grade == 1:
         after = recs.filter(recs.jahrgangsstufe == grundschule_jahre + 1)
-        first_after = after.group_by(_pa=after.pseudonym).aggregate(_ay=after.schuljahr.min())
+        first_after = after.group_by(_pa=after[PERSON]).aggregate(_ay=after.schuljahr.min())
         after = after.inner_join(
-            first_after, [after.pseudonym == first_after._pa, after.schuljahr == first_after._ay]
-        ).select(_ap=after.pseudonym, _aform=after.schulform)
-        persons = persons.left_join(after, persons.pseudonym == after._ap)
+            first_after, [after[PERSON] == first_after._pa, after.schuljahr == first_after._ay]
+        ).select(_ap=after[PERSON], _aform=after.schulform)
+        persons = persons.left_join(after, persons[PERSON] == after._ap)
         n1 = "Nach Übergang: " + persons._aform.fill_null("kein Übergang")
     else:
         n1 = "Zuletzt: " + persons._lform
@@ -112,13 +109,14 @@ def _cohort_persons(
 
 
 def cohort_flows(
-    student_years: ir.Table,
-    schools: ir.Table,
+    student_years: ir.Table | None,
+    schools: ir.Table | None,
     *,
     by: Sequence[str] = (),
     cohorts: YearRange | None = None,
     start_grade: int = 1,
     grundschule_jahre: int = 4,
+    prepared: Prepared | None = None,
 ) -> ir.Table:
     """Sankey edges (stufe 1: start → middle node, stufe 2: middle node → end state).
 
@@ -126,7 +124,8 @@ def cohort_flows(
     ``rate`` = percent of the cohort. Dimensions are those of the entry record.
     """
     dims = resolve_dims(by)
-    persons = _cohort_persons(student_years, schools, dims, cohorts, start_grade, grundschule_jahre)
+    data = prepared_or_build(student_years, schools, prepared)
+    persons = _cohort_persons(data, dims, cohorts, start_grade, grundschule_jahre)
     keys = [COHORT, *dims]
     sizes = persons.group_by(keys).aggregate(**{DENOMINATOR: persons.count()})
     edges: list[ir.Table] = []
@@ -144,13 +143,14 @@ def cohort_flows(
 
 
 def time_to_certificate(
-    student_years: ir.Table,
-    schools: ir.Table,
+    student_years: ir.Table | None,
+    schools: ir.Table | None,
     *,
     by: Sequence[str] = (),
     cohorts: YearRange | None = None,
     start_grade: int = 1,
     grundschule_jahre: int = 4,
+    prepared: Prepared | None = None,
 ) -> ir.Table:
     """Distribution of school years from entry to ENTL, per certificate (``abschlussart``).
 
@@ -158,7 +158,8 @@ def time_to_certificate(
     leavers of the cohort cell with this certificate, ``rate`` = percent.
     """
     dims = resolve_dims(by)
-    persons = _cohort_persons(student_years, schools, dims, cohorts, start_grade, grundschule_jahre)
+    data = prepared_or_build(student_years, schools, prepared)
+    persons = _cohort_persons(data, dims, cohorts, start_grade, grundschule_jahre)
     done = persons.filter(persons._cert.notnull())
     done = done.mutate(**{CERTIFICATE: done._cert, YEARS_TO_CERT: done._lyear - done[COHORT] + 1})
     keys = [COHORT, *dims, CERTIFICATE]

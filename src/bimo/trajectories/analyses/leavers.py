@@ -34,10 +34,11 @@ from bimo.trajectories.analyses._common import (
     RATE,
     YEAR,
     AnalysisError,
+    Prepared,
     YearRange,
-    enrich,
     filter_years,
     percent,
+    prepared_or_build,
     rate_table,
     resolve_dims,
 )
@@ -49,23 +50,24 @@ LeaverDenominator = Literal["abgaenger", "bevoelkerung"]
 POPULATION_DIMENSIONS = ("kreis", "geschlecht")
 
 
-def _leavers(student_years: ir.Table, schools: ir.Table, years: YearRange | None) -> ir.Table:
-    recs = enrich(student_years, schools)
+def _leavers(records: ir.Table, years: YearRange | None) -> ir.Table:
+    recs = records
     recs = recs.filter(recs.abgangsart == "ENTL")
     recs = recs.mutate(**{CERTIFICATE: recs.abschlussart.fill_null(UNKNOWN_CERTIFICATE)})
     return filter_years(recs, years)
 
 
 def leavers_by_certificate(
-    student_years: ir.Table,
-    schools: ir.Table,
+    student_years: ir.Table | None,
+    schools: ir.Table | None,
     *,
     by: Sequence[str] = (),
     years: YearRange | None = None,
+    prepared: Prepared | None = None,
 ) -> ir.Table:
     """Leavers by Abschlussart, per 100 leavers of the year (and cell)."""
     dims = resolve_dims(by)
-    leavers = _leavers(student_years, schools, years)
+    leavers = _leavers(prepared_or_build(student_years, schools, prepared).records, years)
     keys = [YEAR, *dims]
     numerators = leavers.group_by([*keys, CERTIFICATE]).aggregate(**{NUMERATOR: leavers.count()})
     denominators = leavers.group_by(keys).aggregate(**{DENOMINATOR: leavers.count()})
@@ -74,18 +76,19 @@ def leavers_by_certificate(
 
 
 def leavers_without_esa(
-    student_years: ir.Table,
-    schools: ir.Table,
+    student_years: ir.Table | None,
+    schools: ir.Table | None,
     population: ir.Table | None = None,
     *,
     by: Sequence[str] = (),
     years: YearRange | None = None,
     denominator: LeaverDenominator = "abgaenger",
+    prepared: Prepared | None = None,
 ) -> ir.Table:
     """Leavers without Erster Schulabschluss, per leavers or per same-age population."""
     if denominator == "abgaenger":
         dims = resolve_dims(by)
-        leavers = _leavers(student_years, schools, years)
+        leavers = _leavers(prepared_or_build(student_years, schools, prepared).records, years)
         keys = [YEAR, *dims]
         without = leavers[CERTIFICATE].isin(sorted(OHNE_ESA))
         out = leavers.group_by(keys).aggregate(
@@ -103,18 +106,18 @@ def leavers_without_esa(
             "Für den Nenner „bevoelkerung“ (Quotensummenverfahren) wird die Tabelle "
             "population benötigt."
         )
-    return _quotensumme(student_years, schools, population, by, years)
+    records = prepared_or_build(student_years, schools, prepared).records
+    return _quotensumme(records, population, by, years)
 
 
 def _quotensumme(
-    student_years: ir.Table,
-    schools: ir.Table,
+    records: ir.Table,
     population: ir.Table,
     by: Sequence[str],
     years: YearRange | None,
 ) -> ir.Table:
     dims = resolve_dims(by, POPULATION_DIMENSIONS)
-    leavers = _leavers(student_years, schools, years)
+    leavers = _leavers(records, years)
     leavers = leavers.filter(leavers[CERTIFICATE].isin(sorted(OHNE_ESA)))
     leavers = leavers.mutate(_alter=leavers.schuljahr - leavers.geburtsjahr)
     keys = [YEAR, *dims]

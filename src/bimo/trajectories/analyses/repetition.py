@@ -22,11 +22,12 @@ from bimo.trajectories.analyses._common import (
     NUMERATOR,
     RATE,
     YEAR,
+    Prepared,
     YearRange,
-    enrich,
+    data_years,
     filter_years,
-    one_per_year,
     percent,
+    prepared_or_build,
     resolve_dims,
 )
 
@@ -34,17 +35,18 @@ GRADE = "jahrgangsstufe"
 
 
 def repetition(
-    student_years: ir.Table,
-    schools: ir.Table,
+    student_years: ir.Table | None,
+    schools: ir.Table | None,
     *,
     by: Sequence[str] = (),
     years: YearRange | None = None,
     by_grade: bool = False,
     min_grade: int = 3,
+    prepared: Prepared | None = None,
 ) -> ir.Table:
     """Same-year repetition rate: repeaters in ``t`` / students in grades ≥ ``min_grade``."""
     dims = resolve_dims(by)
-    recs = enrich(student_years, schools)
+    recs = prepared_or_build(student_years, schools, prepared).records
     recs = filter_years(recs.filter(recs.jahrgangsstufe >= min_grade), years)
     keys = [YEAR, *dims, *([GRADE] if by_grade else [])]
     repeats = recs.wiederholung.fill_null("").isin(sorted(WIEDERHOLUNG.codes))
@@ -57,13 +59,14 @@ def repetition(
 
 
 def repetition_cohort(
-    student_years: ir.Table,
-    schools: ir.Table,
+    student_years: ir.Table | None,
+    schools: ir.Table | None,
     *,
     by: Sequence[str] = (),
     years: YearRange | None = None,
     by_grade: bool = False,
     min_grade: int = 3,
+    prepared: Prepared | None = None,
 ) -> ir.Table:
     """Cohort repetition rate: grade-``g`` students of ``t`` found in grade ``g`` in ``t + 1``.
 
@@ -72,14 +75,18 @@ def repetition_cohort(
     year in the data are left out rather than reported as 0 %.
     """
     dims = resolve_dims(by)
-    recs = one_per_year(enrich(student_years, schools))
+    recs = prepared_or_build(student_years, schools, prepared).person_years
     base = filter_years(recs.filter(recs.jahrgangsstufe >= min_grade), years)
-    present = recs.select(_y=recs.schuljahr).distinct()
-    base = base.semi_join(present, base.schuljahr + 1 == present._y)
-    nxt = recs.select(_p=recs.pseudonym, _ny=recs.schuljahr, _ng=recs.jahrgangsstufe)
-    joined = base.left_join(
-        nxt,
-        [base.pseudonym == nxt._p, base.schuljahr + 1 == nxt._ny, base.jahrgangsstufe == nxt._ng],
+    present = data_years(recs)
+    joined = base.semi_join(present, base.schuljahr + 1 == present._y)
+    # The person's next record tells whether the grade is repeated: no self-join needed.
+    joined = joined.mutate(
+        _p=ibis.ifelse(
+            (joined.next_schuljahr == joined.schuljahr + 1)
+            & (joined.next_jahrgangsstufe == joined.jahrgangsstufe),
+            1,
+            ibis.null("int64"),
+        )
     )
     keys = [YEAR, *dims, *([GRADE] if by_grade else [])]
     out = joined.group_by(keys).aggregate(

@@ -24,10 +24,10 @@ from bimo.trajectories.analyses._common import (
     DENOMINATOR,
     NUMERATOR,
     YEAR,
+    Prepared,
     YearRange,
-    enrich,
     filter_years,
-    one_per_year,
+    prepared_or_build,
     rate_table,
     resolve_dims,
 )
@@ -38,18 +38,23 @@ GRADES = (7, 9)
 
 
 def school_form_changes(
-    student_years: ir.Table,
-    schools: ir.Table,
+    student_years: ir.Table | None,
+    schools: ir.Table | None,
     *,
     by: Sequence[str] = (),
     years: YearRange | None = None,
+    prepared: Prepared | None = None,
 ) -> ir.Table:
     """Changers between ``t − 1`` and ``t`` by direction, per 100 students in grades 7–9."""
     dims = resolve_dims(by)
-    recs = one_per_year(enrich(student_years, schools))
+    recs = prepared_or_build(student_years, schools, prepared).person_years
     cur = filter_years(recs.filter(recs.jahrgangsstufe.between(*GRADES)), years)
-    prev = recs.select(_p=recs.pseudonym, _py=recs.schuljahr, _pf=recs.schulform)
-    joined = cur.left_join(prev, [cur.pseudonym == prev._p, cur.schuljahr == prev._py + 1])
+    # The previous record counts only if it is from t − 1 (not after a gap).
+    joined = cur.mutate(
+        _pf=ibis.ifelse(
+            cur.prev_schuljahr == cur.schuljahr - 1, cur.prev_schulform, ibis.null("string")
+        )
+    )
 
     no_rank = ibis.null("int64")
     now_rank = joined.schulform.substitute(SCHULFORM_RANK, else_=no_rank)

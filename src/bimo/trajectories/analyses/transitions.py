@@ -21,10 +21,11 @@ from bimo.trajectories.analyses._common import (
     NUMERATOR,
     YEAR,
     AnalysisError,
+    Prepared,
     YearRange,
-    enrich,
+    data_years,
     filter_years,
-    one_per_year,
+    prepared_or_build,
     rate_table,
     resolve_dims,
 )
@@ -37,18 +38,20 @@ TRANSITION_DIMENSIONS = tuple(d for d in DIMENSIONS if d != "schulform")
 
 
 def transitions(
-    student_years: ir.Table,
-    schools: ir.Table,
+    student_years: ir.Table | None,
+    schools: ir.Table | None,
     *,
     by: Sequence[str] = (),
     years: YearRange | None = None,
     grundschule_jahre: int = 4,
     denominator: TransitionDenominator = "uebergaenge",
+    prepared: Prepared | None = None,
 ) -> ir.Table:
     """Transition rates by receiving Schulform (``ziel_schulform``).
 
     Dimensions (Kreis, sex, Förderschwerpunkt, ndh) are those of the Grundschule record in
     ``t − 1``: a Kreis's rate describes the children who finished its Grundschulen.
+    ``prepared`` (from :func:`prepare`) replaces ``student_years`` and ``schools``.
     """
     if grundschule_jahre not in (4, 6):
         raise AnalysisError(
@@ -59,26 +62,31 @@ def transitions(
             f"Unbekannter Nenner „{denominator}“; zulässig: uebergaenge, viertklaessler."
         )
     dims = resolve_dims(by, TRANSITION_DIMENSIONS)
-    recs = one_per_year(enrich(student_years, schools))
+    recs = prepared_or_build(student_years, schools, prepared).person_years
     last_gs = grundschule_jahre
 
-    origin = recs.filter((recs.jahrgangsstufe == last_gs) & (recs.schulform == "GS"))
-    origin = origin.select(
-        _p=origin.pseudonym, **{YEAR: origin.schuljahr + 1}, **{d: origin[d] for d in dims}
+    # The previous record of a person-year is the origin: no self-join needed.
+    moved = recs.filter(
+        (recs.jahrgangsstufe == last_gs + 1)
+        & (recs.prev_schuljahr == recs.schuljahr - 1)
+        & (recs.prev_jahrgangsstufe == last_gs)
+        & (recs.prev_schulform == "GS")
     )
-    # Viertklässler of the last data year have no year t to transition into: left out, so that
-    # the alternative denominator does not report a 0 % year beyond the data.
-    present = recs.select(_y=recs.schuljahr).distinct()
-    origin = origin.semi_join(present, origin[YEAR] == present._y)
-    target = recs.filter(recs.jahrgangsstufe == last_gs + 1)
-    target = target.select(_tp=target.pseudonym, _ty=target.schuljahr, **{TARGET: target.schulform})
-    moved = origin.inner_join(target, [origin._p == target._tp, origin[YEAR] == target._ty]).select(
-        YEAR, *dims, TARGET
+    moved = moved.select(
+        YEAR, *[moved[f"prev_{d}"].name(d) for d in dims], **{TARGET: moved.schulform}
     )
     moved = filter_years(moved, years)
 
     keys = [YEAR, *dims]
     numerators = moved.group_by([*keys, TARGET]).aggregate(**{NUMERATOR: moved.count()})
-    base = moved if denominator == "uebergaenge" else filter_years(origin, years)
+    if denominator == "uebergaenge":
+        base = moved
+    else:
+        origin = recs.filter((recs.jahrgangsstufe == last_gs) & (recs.schulform == "GS"))
+        origin = origin.select(**{YEAR: origin.schuljahr + 1}, **{d: origin[d] for d in dims})
+        # Viertklässler of the last data year have no year t to transition into: left out, so
+        # that the alternative denominator does not report a 0 % year beyond the data.
+        present = data_years(recs)
+        base = filter_years(origin.semi_join(present, origin[YEAR] == present._y), years)
     denominators = base.group_by(keys).aggregate(**{DENOMINATOR: base.count()})
     return rate_table(numerators, denominators, keys, [TARGET], {TARGET: sorted(SCHULFORM.codes)})
