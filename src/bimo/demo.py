@@ -50,13 +50,19 @@ class DemoResult:
         self.steps.append({"schritt": title, "sekunden": round(seconds, 1), **facts})
 
 
+def _compact(value: Any) -> str:
+    if isinstance(value, dict):
+        return "(" + ", ".join(f"{k} {_compact(v)}" for k, v in value.items()) + ")"
+    return str(value)
+
+
 def _step(result: DemoResult, title: str, action: Callable[[], dict[str, Any]]) -> None:
     started = time.perf_counter()
     with console.status(f"[bold]{title}[/] …"):
         facts = action()
     seconds = time.perf_counter() - started
     result.add(title, seconds, **facts)
-    shown = ", ".join(f"{k}: {v}" for k, v in facts.items() if not isinstance(v, dict | list))
+    shown = ", ".join(f"{k}: {_compact(v)}" for k, v in facts.items())
     console.print(f"[green]✓[/] {title} ({seconds:.1f} s) {shown}")
 
 
@@ -131,7 +137,7 @@ def serve(directory: Path, port: int) -> None:
 
 
 def demo_command(
-    out: Path = typer.Option(  # noqa: B008
+    out: Path = typer.Option(
         Path("bimo-demo"), "--out", help="Arbeitsverzeichnis der Demo"
     ),
     students: int = typer.Option(60_000, help="Schülerinnen und Schüler je Schuljahr"),

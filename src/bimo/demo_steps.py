@@ -168,3 +168,52 @@ Das Bildungsportal folgt; bis dahin zeigt diese Seite die Ergebnisdateien.</p>
     path = directory / "index.html"
     path.write_text(page, encoding="utf-8")
     return path
+
+
+def lernstand(store_path: Path, work: Path, published: Path) -> dict[str, Any]:
+    """A simulated grade-4 reading test through the same commands users run."""
+    from bimo.assessment.irt.cli import ModelChoice, fit_command, pv_command
+    from bimo.assessment.standards.cli import fair_command, standards_command
+    from bimo.synth.lernstand import simulate_wave
+
+    with AnalyticStore(store_path, read_only=True) as store:
+        wave = simulate_wave(store)
+    paths = wave.write(work)
+    conditioning = work / "konditionierung.csv"
+    wave.background.select("id", "weiblich", "ndh", "foerderbedarf").write_csv(conditioning)
+    items, persons, pvs = work / "items.csv", work / "personen.csv", work / "pv.csv"
+    fit_command(
+        responses=paths["responses"], model=ModelChoice.rasch, out=items, persons=persons
+    )
+    pv_command(
+        responses=paths["responses"], items=items, background=conditioning, out=pvs, n=10, seed=1
+    )
+    shares = published / "lernstand" / "kompetenzstufen_kreise.csv"
+    shares.parent.mkdir(parents=True, exist_ok=True)
+    standards_command(
+        pv_file=pvs,
+        levels="primar_deutsch_lesen",
+        out=shares,
+        groups=paths["background"],
+        by="kreis_ags",
+        cluster="schulnummer",
+        transform_from_pvs=True,
+    )
+    # School-level results are feedback for the school itself: internal, never published.
+    fair = work / "fairer_vergleich_schulen.csv"
+    fair_command(
+        pv_file=pvs,
+        background=paths["background"],
+        school="schulnummer",
+        out=fair,
+        covariates="weiblich,ndh,foerderbedarf",
+    )
+    estimates = pl.read_csv(pvs).join(wave.truth, on="id")
+    correlation = estimates.select(pl.corr("eap", "theta")).item()
+    below = pl.read_csv(fair)
+    return {
+        "schuelerinnen_und_schueler": wave.responses.height,
+        "items": wave.items.height,
+        "korrelation_eap_wahrer_wert": round(float(correlation), 3),
+        "schulen_im_fairen_vergleich": below.height,
+    }

@@ -92,6 +92,8 @@ def add_commands(app: typer.Typer) -> None:
         """Randsummen ergänzen, Tabelle schützen und im Veröffentlichungsformat schreiben."""
         if method not in _METHODS:
             raise BimoError(f"Unbekanntes Verfahren '{method}' (erlaubt: {', '.join(_METHODS)}).")
+        config = ProtectionConfig(method=method, min_cell=min_cell)  # type: ignore[arg-type]
+        config.resolved_min()  # reject a minimum below 5 before any work
         dim_list = _dims(dims)
         cells = _read(infile, dim_list, published=False).select([*dim_list, "value"])
         console = Console(stderr=True)
@@ -106,7 +108,7 @@ def add_commands(app: typer.Typer) -> None:
             table = protect(
                 cells,
                 dim_list,
-                ProtectionConfig(method=method, min_cell=min_cell),  # type: ignore[arg-type]
+                config,
                 progress=report,
             )
             bar.update(task, completed=1, total=1)

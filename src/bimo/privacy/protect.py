@@ -46,6 +46,8 @@ class ProtectionConfig:
     min_cell: int | None = None
     dominance: tuple[int, float] | None = None
     cost_model: CostModel = "log"
+    # Pruning saves ~20 % of the complementary suppressions at several times the run time.
+    prune: bool = True
     max_deviation: int = 2
     variance: float = 1.0
     cellkey_secret: bytes | None = None
@@ -165,7 +167,12 @@ def _suppress(
         n, k = config.dominance
         primary |= dominance_primary(tset, contributions, n=n, k=k)
     result = secondary_suppression(
-        tset, primary, min_cell, cost_model=config.cost_model, progress=progress
+        tset,
+        primary,
+        min_cell,
+        cost_model=config.cost_model,
+        prune=config.prune,
+        progress=progress,
     )
     seconds = time.perf_counter() - start
     report = audit(tset, result.suppressed, min_cell)
@@ -177,6 +184,7 @@ def _suppress(
             "min": min_cell,
             "requirement": f"Intervallbreite (obere − untere Grenze) ≥ {min_cell}",
             "dominance": list(config.dominance) if config.dominance else None,
+            "pruning": config.prune,
             "primary_suppressions": int(result.primary[idx].sum()),
             "secondary_suppressions": int((result.suppressed & ~result.primary)[idx].sum()),
             "tables_published_together": len(tset.tables),

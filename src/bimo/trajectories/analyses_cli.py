@@ -18,13 +18,20 @@ import ibis.expr.types as ir
 import polars as pl
 import typer
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table as RichTable
 
 from bimo.core.config import get_settings
 from bimo.core.errors import BimoError
 from bimo.core.store import AnalyticStore
-from bimo.privacy import TOTAL, ProtectedTable
+from bimo.privacy import TOTAL, ProtectedTable, ProtectionConfig
 from bimo.trajectories.analyses import (
     DIMENSIONS,
     AnalysisError,
@@ -39,6 +46,7 @@ from bimo.trajectories.analyses import (
     transitions,
 )
 from bimo.trajectories.analyses._common import DENOMINATOR, NUMERATOR, RATE, resolve_dims
+from bimo.trajectories.full_run import RUN_STEPS, FullRunError, publish_all
 from bimo.trajectories.publication import (
     RateSpec,
     publish_flows,
@@ -516,3 +524,65 @@ def add_commands(app: typer.Typer) -> None:
             pub,
             _meta("kohorten", dims, years, start=start, grundschule_jahre=grundschule_jahre),
         )
+
+    @app.command("publish-all")
+    def publish_all_command(
+        out: Annotated[
+            Path,
+            typer.Option("--out", help="Verzeichnis für alle veröffentlichten Tabellen."),
+        ],
+        years: YearsOpt = None,
+        store: StoreOpt = None,
+        min_cell: Annotated[
+            int | None,
+            typer.Option("--min", help="Mindestfallzahl (Standard BIMO_MIN_CELL, mindestens 5)."),
+        ] = None,
+    ) -> None:
+        """Gesamtlauf: Verlaufsprüfungen, alle Standardtabellen, Geheimhaltung und Prüfung."""
+        _publish_all(out, _years(years), store, min_cell)
+
+
+def _publish_all(
+    out: Path, years: YearRange | None, store_path: Path | None, min_cell: int | None
+) -> None:
+    config = ProtectionConfig(min_cell=min_cell)
+    config.resolved_min()  # a too small --min fails before the long run
+    store = _open_store(store_path)
+    console = Console(stderr=True)
+    try:
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as progress:
+            task = progress.add_task("Gesamtlauf", total=len(RUN_STEPS))
+
+            def step(text: str) -> None:
+                progress.update(task, description=text, completed=RUN_STEPS.index(text))
+
+            result = publish_all(store.raw, out, years=years, config=config, progress=step)
+    except FullRunError as exc:
+        # Not exit 2 (bad input): the run worked, but its result must not be published.
+        console.print(f"[bold red]Fehler:[/] {exc}", highlight=False)
+        raise typer.Exit(1) from exc
+    except OSError as exc:
+        raise BimoError(f"Das Verzeichnis {out} kann nicht geschrieben werden: {exc}") from exc
+    finally:
+        store.close()
+    if result.checks is not None:
+        errors = result.checks.filter(pl.col("schwere") == "Fehler")["verlaeufe"].sum()
+        console.print(
+            f"Verlaufsprüfungen: {errors} Verläufe mit Fehlern (Einzelheiten: bimo verlauf check).",
+            highlight=False,
+        )
+    t = result.timings
+    console.print(
+        f"{len(result.tables)} geschützte Tabellen nach {out} geschrieben (Verzeichnis "
+        f"index.json); Prüfung der Geheimhaltung bestanden. Laufzeit {t['total']:.1f} s, "
+        f"davon DuckDB {t.get('duckdb', 0.0):.1f} s.",
+        highlight=False,
+    )

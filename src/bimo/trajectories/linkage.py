@@ -82,9 +82,18 @@ def _text(value: ir.Value) -> ir.StringValue:
 
 def yearly(student_years: ir.Table) -> ir.Table:
     """One row per (pseudonym, schuljahr) with what the checks need, plus the previous year."""
+    return _yearly(student_years, distinct_schools=True)
+
+
+def _yearly(student_years: ir.Table, *, distinct_schools: bool) -> ir.Table:
     t = student_years
+    schools = (
+        {"n_schulen": t.schulnummer.nunique()}
+        if distinct_schools
+        else {"sn_min": t.schulnummer.min(), "sn_max": t.schulnummer.max()}
+    )
     per_year = t.group_by(["pseudonym", "schuljahr"]).aggregate(
-        n_schulen=t.schulnummer.nunique(),
+        **schools,
         stufe_min=t.jahrgangsstufe.min(),
         stufe_max=t.jahrgangsstufe.max(),
         gj_min=t.geburtsjahr.min(),
@@ -114,15 +123,43 @@ def check_trajectories(student_years: ir.Table) -> ir.Table:
 
     The report contains pseudonyms (it is internal), never identities.
     """
+    return trajectory_findings(student_years).order_by(["pseudonym", "schuljahr", "code"])
+
+
+def trajectory_findings(student_years: ir.Table) -> ir.Table:
+    """The findings of :func:`check_trajectories` without the final ordering.
+
+    For :func:`summarize` on a large store: sorting millions of findings by the 64-character
+    pseudonym only to count them costs more than the checks themselves.
+    """
     y = yearly(student_years)
+    parts = [
+        y.filter(condition).select(
+            pseudonym=y.pseudonym,
+            schuljahr=y.schuljahr,
+            code=ibis.literal(code),
+            schwere=ibis.literal(CHECK_BY_CODE[code].severity),
+            beschreibung=description,
+        )
+        for code, condition, description in _findings(y, y.n_schulen > 1)
+    ]
+    return ibis.union(*parts, distinct=False)
+
+
+def _findings(
+    y: ir.Table, two_schools: ir.BooleanValue
+) -> list[tuple[str, ir.BooleanValue, ir.StringValue]]:
+    """(code, condition, description) of every check on the :func:`yearly` table."""
     has_prev = y.prev_jahr.notnull()
     span = y.schuljahr - y.prev_jahr
     prev_fortzug = y.prev_fortzug.fill_null(False)
     findings: list[tuple[str, ir.BooleanValue, ir.StringValue]] = [
         (
             "ZWEI_SCHULEN",
-            y.n_schulen > 1,
-            _text(y.n_schulen) + ibis.literal(" Schulen im selben Schuljahr"),
+            two_schools,
+            # Without the distinct count (summary path) the description is never shown.
+            _text(y.n_schulen if "n_schulen" in y.columns else ibis.literal(2))
+            + ibis.literal(" Schulen im selben Schuljahr"),
         ),
         (
             "LUECKE",
@@ -188,18 +225,7 @@ def check_trajectories(student_years: ir.Table) -> ir.Table:
             + _text(y.prev_gs),
         ),
     ]
-    parts = [
-        y.filter(condition.fill_null(False)).select(
-            pseudonym=y.pseudonym,
-            schuljahr=y.schuljahr,
-            code=ibis.literal(code),
-            schwere=ibis.literal(CHECK_BY_CODE[code].severity),
-            beschreibung=description,
-        )
-        for code, condition, description in findings
-    ]
-    report = ibis.union(*parts, distinct=False)
-    return report.order_by(["pseudonym", "schuljahr", "code"])
+    return [(code, cond.fill_null(False), text) for code, cond, text in findings]
 
 
 def summarize(report: ir.Table) -> ir.Table:
@@ -222,6 +248,50 @@ def summarize(report: ir.Table) -> ir.Table:
     summary = ibis.union(*parts, distinct=False)
     return summary.order_by("reihenfolge").select(
         "code", "schwere", "pruefung", "befunde", "verlaeufe"
+    )
+
+
+def summary_counts(student_years: ir.Table) -> ir.Table:
+    """One wide row: ``befunde_<CODE>`` and ``verlaeufe_<CODE>`` for every check.
+
+    The same numbers as ``summarize(check_trajectories(…))`` (see :func:`summary_frame`)
+    without building the findings: the conditions are counted per person, then summed. The
+    findings table would be a union of one scan per check, which DuckDB computes by running
+    the per-year aggregation and the window once per check. Two schools in a year are
+    detected by min ≠ max Schulnummer instead of a distinct count. The person column may be
+    any key (the full run passes an integer key instead of the pseudonym).
+    """
+    y = _yearly(student_years, distinct_schools=False)
+    conditions = {code: cond for code, cond, _ in _findings(y, y.sn_min != y.sn_max)}
+    per_person = y.group_by("pseudonym").aggregate(
+        **{f"_n_{code}": ibis.ifelse(cond, 1, 0).sum() for code, cond in conditions.items()}
+    )
+    return per_person.aggregate(
+        **{
+            name: expr
+            for code in conditions
+            for name, expr in (
+                (f"befunde_{code}", per_person[f"_n_{code}"].sum().fill_null(0)),
+                (
+                    f"verlaeufe_{code}",
+                    ibis.ifelse(per_person[f"_n_{code}"] > 0, 1, 0).sum().fill_null(0),
+                ),
+            )
+        }
+    )
+
+
+def summary_frame(counts: pl.DataFrame) -> pl.DataFrame:
+    """The executed :func:`summary_counts` in the layout of :func:`summarize`."""
+    row = counts.row(0, named=True) if counts.height else {}
+    return pl.DataFrame(
+        {
+            "code": [c.code for c in CHECKS],
+            "schwere": [c.severity for c in CHECKS],
+            "pruefung": [c.title for c in CHECKS],
+            "befunde": [int(row.get(f"befunde_{c.code}") or 0) for c in CHECKS],
+            "verlaeufe": [int(row.get(f"verlaeufe_{c.code}") or 0) for c in CHECKS],
+        }
     )
 
 

@@ -20,7 +20,7 @@ from typing import Any
 import polars as pl
 
 from bimo.core.errors import BimoError
-from bimo.privacy import TOTAL, ProtectedTable, ProtectionConfig, protect, protect_set
+from bimo.privacy import TOTAL, Link, ProtectedTable, ProtectionConfig, protect_set
 
 VALUE, FLAG = "value", "flag"
 COUNT_DENOMINATOR, RATE_PCT = "nenner", "quote_prozent"
@@ -117,21 +117,57 @@ def publish_rates(
     config: ProtectionConfig | None = None,
 ) -> ProtectedTable:
     """Protect a rate result (numerator/denominator per cell) year by year."""
-    _check_dims(dims, 1)
+    return publish_rate_set([RatePart(df, dims, spec)], year, config)[0]
+
+
+@dataclass(frozen=True)
+class RatePart:
+    """One rate result of a set of tables published (and protected) together."""
+
+    df: pl.DataFrame
+    dims: list[str]
+    spec: RateSpec
+
+
+def publish_rate_set(
+    parts: Sequence[RatePart],
+    year: str,
+    config: ProtectionConfig | None = None,
+    links: Sequence[Link] = (),
+) -> list[ProtectedTable]:
+    """Protect several rate results jointly, year by year.
+
+    Tables published together share margins (e.g. the Abschlussart totals of leavers by Kreis
+    and by sex): protected one by one, a cell suppressed in one table could be recomputed from
+    another. ``protect_set`` sees all their cells as one system (equal keys are one cell) plus
+    the hierarchies in ``links``.
+    """
     config = config or ProtectionConfig()
-    cells, category = _count_cells(df, year, dims, spec)
-    parts: list[pl.DataFrame] = []
-    info: dict[str, Any] = {}
-    table_dims = [*dims, category]
-    for (value,), part in sorted(cells.group_by([year]), key=lambda kv: str(kv[0])):
-        protected = protect(part.select(*table_dims, VALUE), table_dims, config)
-        parts.append(protected.cells.with_columns(pl.lit(value).alias(year)))
-        info[str(value)] = protected.protection
-    if not parts:
+    prepared: list[tuple[pl.DataFrame, list[str], str]] = []
+    for part in parts:
+        _check_dims(part.dims, 1)
+        cells, category = _count_cells(part.df, year, part.dims, part.spec)
+        prepared.append((cells, [*part.dims, category], category))
+    years = sorted({v for cells, _, _ in prepared for v in cells[year].to_list()}, key=str)
+    if not years:
         raise PublicationError("Die Auswertung ist leer; es gibt nichts zu veröffentlichen.")
-    out = pl.concat(parts, how="vertical_relaxed").select(year, *table_dims, VALUE, FLAG)
-    out = _with_rates(out, [year, *dims], category, config.resolved_min())
-    return ProtectedTable((year, *table_dims), out, {"je_jahr": info})
+    frames: list[list[pl.DataFrame]] = [[] for _ in parts]
+    infos: list[dict[str, Any]] = [{} for _ in parts]
+    for value in years:
+        tables = [
+            (cells.filter(pl.col(year) == value).select(*dims, VALUE), dims)
+            for cells, dims, _ in prepared
+        ]
+        protected = protect_set(tables, config, links=links)
+        for i, table in enumerate(protected):
+            frames[i].append(table.cells.with_columns(pl.lit(value).alias(year)))
+            infos[i][str(value)] = table.protection
+    out: list[ProtectedTable] = []
+    for i, (part, (_, dims, category)) in enumerate(zip(parts, prepared, strict=True)):
+        cells = pl.concat(frames[i], how="vertical_relaxed").select(year, *dims, VALUE, FLAG)
+        cells = _with_rates(cells, [year, *part.dims], category, config.resolved_min())
+        out.append(ProtectedTable((year, *dims), cells, {"je_jahr": infos[i]}))
+    return out
 
 
 def publish_quota(

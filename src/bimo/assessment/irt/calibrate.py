@@ -45,7 +45,7 @@ class FitSettings:
     accelerate: bool = True
     newton_steps: int = 8
     se_method: SeMethod = "auto"
-    oakes_budget: float = 2e8
+    oakes_budget: float = 3e7
     persons: bool = True
     item_fit: bool = True
 

@@ -52,7 +52,7 @@ class PVResult:
     converged: bool
 
 
-def person_loglik(items: ItemParams, data: ResponseData, nodes: FloatArray) -> FloatArray:
+def person_loglik(items: ItemParams, data: ResponseData, nodes: FloatArray) -> NDArray[np.float32]:
     """log L_n(θ_q) with item parameters fixed (N × Q); not-administered items drop out."""
     if sorted(data.items) != sorted(items.names):
         unknown = [i for i in data.items if i not in items.names]
@@ -73,7 +73,9 @@ def person_loglik(items: ItemParams, data: ResponseData, nodes: FloatArray) -> F
             f"{Location(data.source, row=row + 1, column=items.names[col]).describe()}: "
             f"Wert {int(scores[row, col])} liegt über der höchsten Kategorie des Items."
         )
-    out = np.zeros((data.n_persons, nodes.size))
+    # float32 products (one-hot × log-probabilities): errors ~1e-5 on log L, far below what
+    # matters for posteriors; sums over persons are float64.
+    out = np.zeros((data.n_persons, nodes.size), dtype=np.float32)
     for kind in ("gpcm", "grm"):
         for ncat in np.unique(items.ncat):
             idx = np.flatnonzero((np.array(items.kinds) == kind) & (items.ncat == ncat))
@@ -84,11 +86,12 @@ def person_loglik(items: ItemParams, data: ResponseData, nodes: FloatArray) -> F
                     probabilities(kind, items.a[idx], items.d[idx, : ncat - 1], nodes), PROB_FLOOR
                 )
             )  # (I_b, Q, K)
-            y = np.zeros((data.n_persons, idx.size * int(ncat)))
-            x = scores[:, idx]
-            rows, cols = np.nonzero(x >= 0)
-            y[rows, cols * int(ncat) + x[rows, cols]] = 1.0
-            out += y @ logp.transpose(0, 2, 1).reshape(-1, nodes.size)
+            y = np.zeros((data.n_persons, idx.size * int(ncat)), dtype=np.float32)
+            for j, item in enumerate(idx):
+                for k in range(int(ncat)):
+                    y[:, j * int(ncat) + k] = scores[:, item] == k
+            table = logp.transpose(0, 2, 1).reshape(-1, nodes.size).astype(np.float32)
+            out += y @ table
     return out
 
 
@@ -96,26 +99,40 @@ class _Regression:
     """EM map for (γ, log σ²) given the fixed likelihood on the grid."""
 
     def __init__(
-        self, like: FloatArray, offset: FloatArray, x: FloatArray, w: FloatArray, nodes: FloatArray
+        self,
+        like: NDArray[np.float32],
+        offset: FloatArray,
+        x: FloatArray,
+        w: FloatArray,
+        nodes: FloatArray,
     ) -> None:
         self.like, self.offset, self.x, self.w, self.nodes = like, offset, x, w, nodes
+        self.nodes32 = nodes.astype(np.float32)
         self.xtwx_inv = np.linalg.pinv(x.T @ (x * w[:, None]))
 
-    def posterior(self, gamma: FloatArray, var: float) -> tuple[float, FloatArray]:
-        mu = self.x @ gamma
-        prior = np.exp(-0.5 * (self.nodes[None, :] - mu[:, None]) ** 2 / var)
-        prior /= prior.sum(axis=1, keepdims=True)
-        post = self.like * prior
-        total = post.sum(axis=1)
-        post /= np.maximum(total, 1e-300)[:, None]
-        loglik = float(self.w @ (np.log(np.maximum(total, 1e-300)) + self.offset))
-        return loglik, post
+    def posterior(self, gamma: FloatArray, var: float) -> tuple[float, NDArray[np.float32]]:
+        """Person posteriors on the grid (float32, weights floored at e^-80 to avoid
+        denormals) and the marginal log-likelihood (float64 sums)."""
+        mu = (self.x @ gamma).astype(np.float32)
+        z = self.nodes32[None, :] - mu[:, None]
+        z *= z
+        z *= np.float32(-0.5 / var)
+        np.maximum(z, np.float32(-80.0), out=z)
+        prior = np.exp(z)
+        prior_sum = prior.sum(axis=1, dtype=np.float64)
+        prior *= self.like
+        total = prior.sum(axis=1, dtype=np.float64)
+        prior *= (1.0 / np.maximum(total, 1e-300)).astype(np.float32)[:, None]
+        loglik = float(
+            self.w @ (np.log(np.maximum(total, 1e-300)) - np.log(prior_sum) + self.offset)
+        )
+        return loglik, prior
 
     def em_map(self, packed: FloatArray) -> tuple[float, FloatArray]:
         gamma, var = packed[:-1], float(np.exp(packed[-1]))
         loglik, post = self.posterior(gamma, var)
-        mean = post @ self.nodes
-        pvar = post @ self.nodes**2 - mean**2
+        mean = (post @ self.nodes32).astype(np.float64)
+        pvar = (post @ self.nodes32**2).astype(np.float64) - mean**2
         new_gamma = self.xtwx_inv @ (self.x.T @ (self.w * mean))
         resid = mean - self.x @ new_gamma
         new_var = float(self.w @ (pvar + resid**2) / self.w.sum())
@@ -139,8 +156,10 @@ def plausible_values(
     nodes = np.linspace(-cfg.theta_range, cfg.theta_range, cfg.n_nodes)
     step = nodes[1] - nodes[0]
     loglik = person_loglik(items, data, nodes)
-    offset = loglik.max(axis=1)
-    like = np.exp(loglik - offset[:, None])
+    offset = loglik.max(axis=1).astype(np.float64)
+    like = loglik - offset[:, None].astype(np.float32)
+    np.maximum(like, np.float32(-80.0), out=like)
+    np.exp(like, out=like)
     cols = [np.ones(data.n_persons), *background.T]
     coef_names = ["(Intercept)", *names]
     for g in range(1, len(data.group_labels)):
@@ -153,8 +172,9 @@ def plausible_values(
     packed, ll, evals, converged = squarem(reg.em_map, start, cfg.tol, cfg.max_evals)
     gamma, var = packed[:-1], float(np.exp(packed[-1]))
     ll, post = reg.posterior(gamma, var)
-    eap = post @ nodes
-    eap_sd = np.sqrt(np.maximum(post @ nodes**2 - eap**2, 0.0))
+    post64 = post.astype(np.float64)
+    eap = post64 @ nodes
+    eap_sd = np.sqrt(np.maximum(post64 @ nodes**2 - eap**2, 0.0))
     cov = var * reg.xtwx_inv
     dof = max(data.n_persons - x.shape[1], 1)
     pvs = np.empty((data.n_persons, cfg.n_pv))
@@ -163,7 +183,7 @@ def plausible_values(
         gamma_m = gamma + chol @ rng.standard_normal(gamma.size)
         var_m = var * dof / rng.chisquare(dof)
         _, post_m = reg.posterior(gamma_m, var_m)
-        cdf = np.cumsum(post_m, axis=1)
+        cdf = np.cumsum(post_m, axis=1, dtype=np.float64)
         u = rng.random(data.n_persons) * cdf[:, -1]
         cell = np.minimum((cdf < u[:, None]).sum(axis=1), nodes.size - 1)
         pvs[:, m] = nodes[cell] + (rng.random(data.n_persons) - 0.5) * step

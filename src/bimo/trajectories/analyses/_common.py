@@ -146,20 +146,46 @@ class Prepared:
     person_years: ir.Table
 
 
-def prepare(student_years: ir.Table, schools: ir.Table) -> Prepared:
-    """Build the (unmaterialised) :class:`Prepared` expressions for ``student_years``."""
+# Columns of the keyed record table: what the analyses and the linkage checks read.
+KEYED_COLUMNS = (
+    PERSON,
+    "schulnummer",
+    *_PERSON_YEAR_COLUMNS,
+    "geburtsjahr",
+    "geburtsmonat",
+    "zugangsart",
+    "wiederholung",
+)
+
+
+def key_records(student_years: ir.Table, schools: ir.Table) -> ir.Table:
+    """Every record with the Kreis of its school and an integer person key ``pid``.
+
+    Numbering the distinct pseudonyms is one hash aggregate, after which every grouping,
+    window and join works on a 64-bit integer instead of a 64-character string. A hash of the
+    pseudonym would avoid the numbering but could collide (Spark's hash has 32 bits). The
+    pseudonym itself is dropped: nothing downstream needs it.
+    """
     records = enrich(student_years, schools)
-    # One record per person and year: the business key allows two schools in one year (a
-    # change during the year), which person-level analyses would count twice. The record that
-    # ends the year wins: one without Abgangsart (the student stays) before one with an
-    # Abgangsart, then the larger Jahrgangsstufe, then the Schulnummer as a stable tie-break.
-    # Integer person key: numbering the distinct pseudonyms is one hash aggregate, after which
-    # every window and join works on a 64-bit integer instead of a 64-character string. A hash
-    # of the pseudonym would avoid the numbering but could collide (Spark's hash has 32 bits).
     keys = records.select(_kp=records.pseudonym).distinct()
     keys = keys.mutate(**{PERSON: ibis.row_number()})
     keyed = records.inner_join(keys, records.pseudonym == keys._kp)
-    keyed = keyed.select(PERSON, "schulnummer", *_PERSON_YEAR_COLUMNS)
+    return keyed.select(*KEYED_COLUMNS)
+
+
+def prepare(student_years: ir.Table, schools: ir.Table) -> Prepared:
+    """Build the (unmaterialised) :class:`Prepared` expressions for ``student_years``."""
+    return prepare_keyed(key_records(student_years, schools))
+
+
+def prepare_keyed(keyed: ir.Table) -> Prepared:
+    """:class:`Prepared` from the output of :func:`key_records` (possibly materialised).
+
+    One record per person and year: the business key allows two schools in one year (a
+    change during the year), which person-level analyses would count twice. The record that
+    ends the year wins: one without Abgangsart (the student stays) before one with an
+    Abgangsart, then the larger Jahrgangsstufe, then the Schulnummer as a stable tie-break.
+    """
     order = [
         keyed.abgangsart.isnull().desc(),
         keyed.jahrgangsstufe.desc(),
@@ -172,7 +198,7 @@ def prepare(student_years: ir.Table, schools: ir.Table) -> Prepared:
     w = ibis.window(group_by=PERSON, order_by="schuljahr")
     neighbours = {f"prev_{c}": years[c].lag().over(w) for c in _PREV_COLUMNS}
     neighbours |= {f"next_{c}": years[c].lead().over(w) for c in _NEXT_COLUMNS}
-    return Prepared(records, years.mutate(**neighbours))
+    return Prepared(keyed, years.mutate(**neighbours))
 
 
 def prepared_or_build(
