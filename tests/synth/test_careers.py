@@ -167,3 +167,21 @@ def test_social_background_shows_between_kreise(
         GROUP BY 1""").fetchall()
     )
     assert shares["17011"] > shares["17015"] + 0.08
+
+
+def test_no_grade_repeated_twice_in_a_row_and_ages_plausible(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    # The import rejects ages outside 4–25 at the start of the school year; clean Musterland
+    # records must all pass it (a student once stayed in grade 11 for ten years).
+    oldest = con.execute("SELECT max(schuljahr - geburtsjahr) FROM sy").fetchall()[0][0]
+    assert oldest <= 25
+    twice = con.execute(
+        """
+        SELECT count(*) FROM sy a JOIN sy b
+          ON a.pseudonym = b.pseudonym AND b.schuljahr = a.schuljahr + 1
+        WHERE a.wiederholung IS NOT NULL AND b.wiederholung IS NOT NULL
+          AND a.jahrgangsstufe = b.jahrgangsstufe
+        """
+    ).fetchall()[0][0]
+    assert twice == 0

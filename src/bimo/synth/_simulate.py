@@ -231,7 +231,10 @@ class Simulation:
         male = (s.sex == 0).astype(np.float32)
         p_rep = REPEAT_BASE[g] * np.exp(-0.9 * z - 0.405) * (1 + 0.26 * male) / 1.16
         p_rep[(form == FS) | (form == WS)] = 0.0
-        repeat = ~gone & (rng.random(n) < p_rep)
+        # Repeating the same grade twice in a row is not permitted (school law): a student who
+        # repeats this year moves up next year. Without this, a few students of the burn-in
+        # stayed in one grade for a decade.
+        repeat = ~gone & (s.wdh == 0) & (rng.random(n) < p_rep)
 
         # 3. Leaving with a certificate, by Schulform and grade.
         active = ~gone & ~repeat

@@ -36,15 +36,18 @@ from bimo.core.errors import BimoError
 from bimo.core.schemas import POPULATION, SCHOOLS, STUDENT_YEARS, TableSpec
 from bimo.privacy import TOTAL, Link, ProtectedTable, ProtectionConfig, Table, TableSet, audit
 from bimo.trajectories.analyses import (
+    Prepared,
     YearRange,
     cohort_flows,
+    key_records,
     leavers_by_certificate,
     leavers_without_esa,
+    prepare_keyed,
     repetition,
     school_form_changes,
     transitions,
 )
-from bimo.trajectories.analyses._common import PERSON, Prepared, key_records, prepare_keyed
+from bimo.trajectories.analyses._common import PERSON
 from bimo.trajectories.linkage import summary_counts, summary_frame
 from bimo.trajectories.publication import (
     FLAG,

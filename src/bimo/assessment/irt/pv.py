@@ -22,6 +22,7 @@ from bimo.assessment.irt.data import ResponseData, ResponseDataError
 from bimo.assessment.irt.engine import squarem
 from bimo.assessment.irt.models import PROB_FLOOR, probabilities
 from bimo.assessment.irt.results import ItemParams
+from bimo.assessment.irt.threads import blas_threads
 from bimo.core.errors import Location
 
 FloatArray = NDArray[np.float64]
@@ -35,6 +36,7 @@ class PVSettings:
     theta_range: float = 6.0
     tol: float = 1e-6
     max_evals: int = 3000
+    blas_threads: int | None = 1  # see FitSettings.blas_threads
 
 
 @dataclass
@@ -152,6 +154,17 @@ def plausible_values(
     coded); group membership of ``data`` is added as dummies (first group = reference).
     """
     cfg = settings or PVSettings()
+    with blas_threads(cfg.blas_threads):
+        return _plausible_values(items, data, background, names, cfg)
+
+
+def _plausible_values(
+    items: ItemParams,
+    data: ResponseData,
+    background: FloatArray,
+    names: list[str],
+    cfg: PVSettings,
+) -> PVResult:
     rng = np.random.default_rng(cfg.seed)
     nodes = np.linspace(-cfg.theta_range, cfg.theta_range, cfg.n_nodes)
     step = nodes[1] - nodes[0]

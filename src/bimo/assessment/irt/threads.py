@@ -1,4 +1,4 @@
-"""Limit BLAS threads for small problems.
+"""Limit BLAS threads (the engine defaults to one).
 
 Multi-threaded OpenBLAS on small matrices spends more time synchronising threads than
 computing — on a busy machine a 3000 × 40 calibration ran 8× slower with two threads than

@@ -10,7 +10,9 @@ from bimo.trajectories.analyses._common import (
     AnalysisError,
     Prepared,
     YearRange,
+    key_records,
     prepare,
+    prepare_keyed,
     resolve_dims,
 )
 from bimo.trajectories.analyses.cohorts import cohort_flows, time_to_certificate
@@ -25,9 +27,11 @@ __all__ = [
     "Prepared",
     "YearRange",
     "cohort_flows",
+    "key_records",
     "leavers_by_certificate",
     "leavers_without_esa",
     "prepare",
+    "prepare_keyed",
     "repetition",
     "repetition_cohort",
     "resolve_dims",

@@ -134,7 +134,8 @@ _NEXT_COLUMNS = ("schuljahr", "jahrgangsstufe")
 class Prepared:
     """The two inputs of every analysis, built once per run by :func:`prepare`.
 
-    ``records``: every student-year record with the Kreis of its school (record-level counts).
+    ``records``: every student-year record with the Kreis of its school and the integer person
+    key (:func:`key_records`; record-level counts).
     ``person_years``: one record per person and year with an integer
     person key ``pid`` instead of the pseudonym, and the person's previous and next record in
     ``prev_*``/``next_*`` columns (null if there is none). Person-level analyses read it without
