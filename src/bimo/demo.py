@@ -25,7 +25,6 @@ from rich.table import Table
 
 from bimo.core.config import get_settings
 from bimo.core.errors import BimoError
-from bimo.core.store import AnalyticStore
 
 console = Console()
 
@@ -69,6 +68,7 @@ def _step(result: DemoResult, title: str, action: Callable[[], dict[str, Any]]) 
 def run_demo(config: DemoConfig) -> DemoResult:
     """Run every step; returns the collected facts. Raises :class:`BimoError` on failure."""
     from bimo import demo_steps as steps
+    from bimo.core.store import AnalyticStore
 
     out = config.out
     if out.exists() and any(out.iterdir()) and not (out / "demo.json").exists():

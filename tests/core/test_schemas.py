@@ -49,3 +49,9 @@ def test_transaction_rolls_back(tmp_path) -> None:
             )
             raise RuntimeError("crash")
         assert store.count("regions") == 0
+
+
+def test_count_leaves_connection_usable(tmp_path) -> None:
+    with AnalyticStore(tmp_path / "a.duckdb") as store:
+        assert store.count("schools") == 0
+        assert store.raw.sql("SELECT 1 AS x").fetchall() == [(1,)]

@@ -1,8 +1,18 @@
-"""Core: configuration, stores, table schemas, code lists and error types."""
+"""Core: configuration, stores, table schemas, code lists and error types.
+
+``AnalyticStore`` is imported lazily (PEP 562): it pulls in Ibis and DuckDB, which commands
+that never touch the store (``bimo --help``, ``bimo scale …``) should not pay for.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from bimo.core.config import ABSOLUTE_MIN_CELL, Settings, get_settings
 from bimo.core.errors import BimoError, ConfigError, InputFileError, Location
-from bimo.core.store import AnalyticStore
+
+if TYPE_CHECKING:
+    from bimo.core.store import AnalyticStore
 
 __all__ = [
     "ABSOLUTE_MIN_CELL",
@@ -14,3 +24,11 @@ __all__ = [
     "Settings",
     "get_settings",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "AnalyticStore":
+        from bimo.core.store import AnalyticStore
+
+        return AnalyticStore
+    raise AttributeError(f"module 'bimo.core' has no attribute {name!r}")

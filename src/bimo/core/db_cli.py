@@ -7,14 +7,9 @@ from typing import Annotated
 import typer
 
 from bimo.core.config import get_settings
-from bimo.core.operational import (
-    create_operational_engine,
-    current_revision,
-    describe_url,
-    head_revision,
-    schema_differences,
-    upgrade_to_head,
-)
+
+# SQLAlchemy and Alembic are imported inside the commands: every ``bimo`` invocation loads
+# this module, few of them touch the operational database.
 
 db_app = typer.Typer(
     name="db",
@@ -30,6 +25,8 @@ def upgrade(
     ] = "head",
 ) -> None:
     """Alle ausstehenden Migrationen auf die konfigurierte Datenbank anwenden."""
+    from bimo.core.operational import current_revision, describe_url, upgrade_to_head
+
     url = get_settings().resolved_database_url
     before = current_revision(url)
     after = upgrade_to_head(url, ziel)
@@ -42,6 +39,8 @@ def upgrade(
 @db_app.command("current")
 def current() -> None:
     """Stand der konfigurierten Datenbank und neueste verfügbare Migration anzeigen."""
+    from bimo.core.operational import current_revision, describe_url, head_revision
+
     url = get_settings().resolved_database_url
     revision, head = current_revision(url), head_revision()
     state = "aktuell" if revision == head else "veraltet – `bimo db upgrade` ausführen"
@@ -61,6 +60,15 @@ def check(
     ] = False,
 ) -> None:
     """Prüfen, dass Modelle und Migrationen übereinstimmen (Exit-Code 1, wenn nicht)."""
+    from bimo.core.operational import (
+        create_operational_engine,
+        current_revision,
+        describe_url,
+        head_revision,
+        schema_differences,
+        upgrade_to_head,
+    )
+
     if konfiguriert:
         url = get_settings().resolved_database_url
         revision, head = current_revision(url), head_revision()

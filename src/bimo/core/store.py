@@ -86,8 +86,10 @@ class AnalyticStore:
         self._raw.execute("COMMIT")
 
     def count(self, table: str) -> int:
-        row = self._raw.execute(f'SELECT count(*) FROM "{table}"').fetchone()
-        return int(row[0]) if row else 0
+        # fetchall, not fetchone: DuckDB 2.0 refuses new work on a connection whose last
+        # result was not fetched to the end.
+        rows = self._raw.execute(f'SELECT count(*) FROM "{table}"').fetchall()
+        return int(rows[0][0])
 
     def close(self) -> None:
         self._raw.close()

@@ -112,7 +112,7 @@ def import_file(
     previous_limit: str | None = None
     try:
         if options.duckdb_memory_limit is not None:
-            row = store.raw.execute("SELECT current_setting('memory_limit')").fetchone()
+            row = store.raw.execute("SELECT current_setting('memory_limit')").fetchall()[0]
             previous_limit = str(row[0]) if row else None
             store.raw.execute(f"SET memory_limit = '{options.duckdb_memory_limit}'")
         return _import(path, kind, store, options)

@@ -242,5 +242,5 @@ def log_import(
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> int:
-    row = con.execute(sql).fetchone()
+    row = con.execute(sql).fetchall()[0]
     return int(row[0]) if row else 0

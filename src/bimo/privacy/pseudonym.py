@@ -546,14 +546,14 @@ def apply_rotation(store: AnalyticStore, mapping: pl.DataFrame) -> int:
             row = tx.execute(
                 "SELECT count(DISTINCT s.pseudonym) FROM student_years s "
                 "ANTI JOIN _bimo_rotation m ON s.pseudonym = m.old_pseudonym"
-            ).fetchone()
+            ).fetchall()[0]
             unmapped = int(row[0]) if row else 0
             if unmapped:
                 raise BimoError(
                     f"{unmapped} Pseudonyme im Analysebestand fehlen in der Zuordnungstabelle; "
                     "die Umschlüsselung wurde abgebrochen, der Bestand ist unverändert."
                 )
-            counted = tx.execute("SELECT count(*) FROM student_years").fetchone()
+            counted = tx.execute("SELECT count(*) FROM student_years").fetchall()[0]
             tx.execute(
                 "UPDATE student_years SET pseudonym = m.new_pseudonym FROM _bimo_rotation m "
                 "WHERE student_years.pseudonym = m.old_pseudonym"

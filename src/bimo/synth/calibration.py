@@ -219,7 +219,7 @@ def _connect(directory: Path) -> duckdb.DuckDBPyConnection:
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, sql: str) -> float:
-    row = con.execute(sql).fetchone()
+    row = con.execute(sql).fetchall()[0]
     return float(row[0]) if row is not None and row[0] is not None else float("nan")
 
 

@@ -82,7 +82,7 @@ def _count_cells(
     return cells.with_columns(*cast, pl.col(VALUE).cast(pl.Int64)), category
 
 
-def _with_rates(cells: pl.DataFrame, keys: list[str], category: str, limit: int) -> pl.DataFrame:
+def with_rates(cells: pl.DataFrame, keys: list[str], category: str, limit: int) -> pl.DataFrame:
     """Add the margin (``nenner``) and the rate recomputed from protected counts.
 
     A rate is blanked (``quote_flag`` ``/``) when its margin has fewer than ``limit`` cases or
@@ -165,7 +165,7 @@ def publish_rate_set(
     out: list[ProtectedTable] = []
     for i, (part, (_, dims, category)) in enumerate(zip(parts, prepared, strict=True)):
         cells = pl.concat(frames[i], how="vertical_relaxed").select(year, *dims, VALUE, FLAG)
-        cells = _with_rates(cells, [year, *part.dims], category, config.resolved_min())
+        cells = with_rates(cells, [year, *part.dims], category, config.resolved_min())
         out.append(ProtectedTable((year, *dims), cells, {"je_jahr": infos[i]}))
     return out
 

@@ -17,6 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bimo.cli import app
+from bimo.core.errors import BimoError
 from bimo.core.store import AnalyticStore
 from bimo.ingest.importer import import_directory
 from bimo.privacy import TOTAL, Link, ProtectedTable, ProtectionConfig, Table, audit_published
@@ -194,8 +195,10 @@ def test_min_below_five_is_refused(store_path: Path, tmp_path: Path) -> None:
             "3",
         ],
     )
-    assert result.exit_code == 2
-    assert "Mindestfallzahl 3 ist nicht zulässig" in " ".join(result.output.split())
+    # A BimoError: ``bimo``'s main prints it without traceback and exits with 2.
+    assert isinstance(result.exception, BimoError)
+    assert "Mindestfallzahl 3 ist nicht zulässig" in str(result.exception)
+    assert not (tmp_path / "index.json").exists()
 
 
 def test_fast_check_summary_equals_the_report_summary(tmp_path: Path) -> None:
