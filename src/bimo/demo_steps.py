@@ -128,6 +128,19 @@ def match(musterland: Path, store_path: Path) -> dict[str, Any]:
     }
 
 
+def publish_verlauf(store_path: Path, out: Path) -> dict[str, Any]:
+    """Every standard Bildungsverlauf table, protected jointly and audited (the full run)."""
+    from bimo.trajectories.full_run import publish_all
+
+    with AnalyticStore(store_path) as store:
+        result = publish_all(store.raw, out)
+    if result.audit_failures:
+        raise BimoError(
+            "Geheimhaltungsprüfung fehlgeschlagen: " + "; ".join(result.audit_failures[:5])
+        )
+    return {"tabellen": len(result.tables), "pruefung": "alle Tabellen geschützt"}
+
+
 def write_overview(directory: Path, steps: list[dict[str, Any]]) -> Path:
     """A plain, accessible overview page of what the demo published (no script, no CDN)."""
     directory.mkdir(parents=True, exist_ok=True)

@@ -195,7 +195,7 @@ def portal(rng: np.random.Generator, geo: Geography) -> tuple[pa.Table, pa.Table
     offer_cols: dict[str, list[object]] = {c: [] for c in OFFERS.column_names}
     for i, (name, cat, g) in enumerate(entries):
         actor_id = f"{cat.lower()}-{geo.gem_ags[g]}-{i + 1:04d}"
-        street = _names.STREETS[int(rng.integers(len(_names.STREETS)))]
+        street = _names.INSTITUTION_STREETS[int(rng.integers(len(_names.INSTITUTION_STREETS)))]
         actor_cols["actor_id"].append(actor_id)
         actor_cols["name"].append(name)
         actor_cols["kategorie"].append(cat)

@@ -81,7 +81,15 @@ STREETS = (
     "Kastanienallee", "Marktplatz", "Auf der Höhe", "Im Winkel", "Hölderlinstraße", "Fröbelweg",
     "Käthe-Kollwitz-Straße", "Große Straße", "Brückenstraße",
 )
+# Institutions (actors of the portal) sit on streets where nobody of Musterland lives, so that
+# an institution's public address can never coincide with a person's home address.
+INSTITUTION_STREETS = (
+    "Rathausplatz", "Am Bildungscampus", "Kulturforum", "Platz der Bildung", "Am Stadtpark",
+    "Bildungszentrum", "Theaterplatz", "Am Kammergebäude",
+)
 # fmt: on
+if set(INSTITUTION_STREETS) & set(STREETS):
+    raise RuntimeError("institution streets must differ from residential streets")
 
 # Spelling variants used for the ~0.5 % of delivery rows that differ from a person's usual
 # identity: index offset 0 = as usual, 1 = transliterated, 2 = typo.
