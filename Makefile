@@ -22,7 +22,7 @@ test: setup system-deps check
 check: lint typecheck pytest
 
 lint:
-	$(RUN) ruff check src tests bench
+	$(RUN) ruff check src tests bench scripts
 
 typecheck:
 	$(RUN) mypy

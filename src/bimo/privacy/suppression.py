@@ -26,7 +26,9 @@ from typing import Literal
 
 import numpy as np
 import polars as pl
+import scipy.sparse as sp
 
+from bimo.core.errors import BimoError
 from bimo.privacy.audit import BoolArray, audit
 from bimo.privacy.cubes import CubeGrid, evaluate_cubes
 from bimo.privacy.prune import prune_redundant
@@ -129,6 +131,7 @@ def secondary_suppression(
     todo = np.flatnonzero(primary)
     audit_seconds = 0.0
     for round_no in range(1, max_rounds + 1):
+        before = int(suppressed.sum())
         # Small cells first: they need the widest help from their partners.
         for done, var in enumerate(todo[np.argsort(tables.values[todo], kind="stable")]):
             if progress is not None and done % 100 == 0:
@@ -136,6 +139,10 @@ def secondary_suppression(
             if protected[var]:
                 continue
             _protect_cell(tables, int(var), suppressed, protected, costs, min_width, cubes)
+        if round_no > 1 and int(suppressed.sum()) == before:
+            # The cubes are all suppressed already (typical when a link equation pins the
+            # cell): further cube rounds would repeat themselves, so go on to the repair.
+            break
         if prune and round_no == 1:
             prune_redundant(tables, suppressed, primary, cubes, min_width)
         report = audit(tables, suppressed, min_width)
@@ -144,12 +151,95 @@ def secondary_suppression(
             return SuppressionResult(suppressed, primary, round_no, audit_seconds)
         todo = np.asarray([c.var for c in report.failures], dtype=np.int64)
         protected[todo] = False
-    # Last resort: suppress every non-zero cell of every table holding a failing cell.
-    for var in todo:
-        for t, _ in tables.tables_of(int(var)):
-            idx = tables.index[t].ravel()
-            suppressed[idx[tables.values[idx] > 0]] = True
-    return SuppressionResult(suppressed, primary, max_rounds + 1, audit_seconds)
+    # The cube rounds did not suffice (typically linked tables, whose link equations no
+    # single-table cube respects): grow the pattern along the constraints until it passes.
+    rounds, seconds = repair_pattern(tables, suppressed, costs, min_width, todo)
+    return SuppressionResult(suppressed, primary, round_no + rounds, audit_seconds + seconds)
+
+
+class SuppressionError(BimoError):
+    """No suppression pattern passing the audit was found (an internal error, not bad input)."""
+
+
+def repair_pattern(
+    tables: TableSet,
+    suppressed: BoolArray,
+    costs: FloatArray,
+    min_width: int,
+    failing: IntArray,
+) -> tuple[int, float]:
+    """Add suppressions next to failing cells until the joint LP audit passes (in place).
+
+    Each round adds, for every failing cell, the cheapest published non-zero cell that shares
+    a constraint with it — a table line *or* a link equation, which is what the cube search
+    of a single table misses. If all such cells are suppressed already, the search continues
+    through the constraints of the suppressed neighbours. Every round adds at least one cell,
+    so the loop ends; in the worst case every non-zero cell connected to the failing cell is
+    suppressed, and then all its constraints have right-hand side 0, so scaling the table
+    shows the interval [0, ∞). Returns (audits run, audit seconds); raises
+    :class:`SuppressionError` rather than ever returning a failing pattern.
+    """
+    pattern = (tables.matrix != 0).astype(np.int8)
+    by_var = pattern.tocsc()
+    by_row = pattern.tocsr()
+    # Partners of at least min_width can carry a width-min_width move on their own.
+    rank = np.where(tables.values >= min_width, 0.0, 1e6) + costs
+    rounds, seconds = 0, 0.0
+    todo = [int(v) for v in failing]
+    while True:
+        rounds += 1
+        report = audit(tables, suppressed, min_width)
+        seconds += report.seconds
+        if report.passed:
+            return rounds, seconds
+        todo = [c.var for c in report.failures]
+        added = False
+        for var in todo:
+            cand = _nearest_complement(by_var, by_row, var, suppressed, rank)
+            if cand is not None:
+                suppressed[cand] = True
+                added = True
+        if not added:
+            raise SuppressionError(
+                "Interner Fehler der Geheimhaltung: kein Sperrmuster besteht die Prüfung "
+                f"({len(todo)} Zelle(n) bleiben berechenbar)."
+            )
+
+
+def _nearest_complement(
+    by_var: sp.csc_matrix,
+    by_row: sp.csr_matrix,
+    var: int,
+    suppressed: BoolArray,
+    rank: FloatArray,
+) -> int | None:
+    """Cheapest unsuppressed non-zero cell sharing a constraint with ``var``.
+
+    Breadth-first over constraints: when every cell of ``var``'s constraints is suppressed
+    (or zero), the constraints of those suppressed cells are searched next, and so on.
+    """
+    seen_vars = {var}
+    seen_rows: set[int] = set()
+    frontier = [var]
+    while frontier:
+        rows = {
+            int(r)
+            for v in frontier
+            for r in by_var.indices[by_var.indptr[v] : by_var.indptr[v + 1]]
+        } - seen_rows
+        seen_rows |= rows
+        cells = {
+            int(c) for r in rows for c in by_row.indices[by_row.indptr[r] : by_row.indptr[r + 1]]
+        } - seen_vars
+        if not cells:
+            return None
+        seen_vars |= cells
+        arr = np.fromiter(cells, np.int64, len(cells))
+        open_ = arr[~suppressed[arr] & np.isfinite(rank[arr])]
+        if len(open_):
+            return int(open_[np.argmin(rank[open_])])
+        frontier = [int(c) for c in arr[suppressed[arr]]]
+    return None
 
 
 @dataclass
