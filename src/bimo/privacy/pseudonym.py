@@ -73,16 +73,18 @@ CONTENT_COLUMNS: tuple[str, ...] = tuple(
 def normalize_names(names: pl.Expr) -> pl.Expr:
     """Normalised name (see ``docs/pseudonymisation.md``).
 
-    1. lower-case (full Unicode case mapping); 2. NFKD; 3. remove combining marks
-    (``\\p{M}``); 4. map :data:`SPECIAL_LETTERS`; 5. keep only letters and digits
-    (removes spaces, hyphens, apostrophes, dots and any other punctuation, symbols or
-    control/format characters).
+    1. lower-case (full Unicode case mapping); 2. NFKD; 3. lower-case again (compatibility
+    decomposition can yield capitals, e.g. U+1CCD6 → "A", which step 1 could not see);
+    4. remove combining marks (``\\p{M}``); 5. map :data:`SPECIAL_LETTERS`; 6. keep only
+    letters and digits (removes spaces, hyphens, apostrophes, dots and any other punctuation,
+    symbols or control/format characters).
     """
     keys = list(SPECIAL_LETTERS)
     values = [SPECIAL_LETTERS[k] for k in keys]
     return (
         names.str.to_lowercase()
         .str.normalize("NFKD")
+        .str.to_lowercase()
         .str.replace_all(r"\p{M}", "")
         .str.replace_many(keys, values)
         .str.replace_all(r"[^\p{L}\p{N}]", "")

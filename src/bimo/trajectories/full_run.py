@@ -424,7 +424,7 @@ def _quota_table(
     out = counts.join(rates, on=["schuljahr", "kreis_ags"], how="left")
     safe = pl.col(VALUE).is_not_null() & (pl.col(VALUE) >= limit) & pl.col("rate").is_not_null()
     out = out.with_columns(
-        pl.when(safe).then(pl.col("rate")).otherwise(None).alias("quote_prozent"),
+        pl.when(safe).then(pl.col("rate").round(1)).otherwise(None).alias("quote_prozent"),
         pl.when(safe)
         .then(pl.lit(""))
         .when(pl.col(FLAG) == ".")

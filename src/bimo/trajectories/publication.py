@@ -98,7 +98,8 @@ def with_rates(cells: pl.DataFrame, keys: list[str], category: str, limit: int) 
     return out.with_columns(
         pl.when(small | secret)
         .then(None)
-        .otherwise(count.cast(pl.Float64) * 100.0 / pl.col(COUNT_DENOMINATOR))
+        # One decimal, as official tables print rates; more digits only suggest precision.
+        .otherwise((count.cast(pl.Float64) * 100.0 / pl.col(COUNT_DENOMINATOR)).round(1))
         .alias(RATE_PCT),
         pl.when(secret)
         .then(pl.lit("."))
@@ -201,7 +202,7 @@ def publish_quota(
     safe = pl.col(VALUE).is_not_null() & (pl.col(VALUE) >= limit) & pl.col("_rate").is_not_null()
     cells = cells.with_columns(
         pl.when(safe).then(pl.col("_den")).otherwise(None).alias("nenner_aequivalent"),
-        pl.when(safe).then(pl.col("_rate")).otherwise(None).alias(RATE_PCT),
+        pl.when(safe).then(pl.col("_rate").round(1)).otherwise(None).alias(RATE_PCT),
         pl.when(safe)
         .then(pl.lit(""))
         .when(pl.col(FLAG) == ".")

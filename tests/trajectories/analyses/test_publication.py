@@ -58,7 +58,8 @@ def test_publish_rates_protects_counts() -> None:
     ok = cells.filter(pl.col("quote_prozent").is_not_null())
     assert ok.height > 0
     for r in ok.iter_rows(named=True):
-        assert abs(r["quote_prozent"] - 100 * (r["value"] or 0) / r["nenner"]) < 1e-9
+        # Published to one decimal (half-way cases may round either way).
+        assert abs(r["quote_prozent"] - 100 * (r["value"] or 0) / r["nenner"]) <= 0.05 + 1e-9
 
 
 def test_rest_category_and_small_margin() -> None:
@@ -109,7 +110,7 @@ def test_publish_quota_only_safe_rates() -> None:
     by_sex = {r["geschlecht"]: r for r in cells.iter_rows(named=True)}
     assert by_sex["w"]["value"] is None and by_sex["w"]["quote_prozent"] is None
     assert by_sex["m"]["value"] is None  # secondary suppression: m = total − w otherwise
-    assert by_sex[TOTAL]["quote_prozent"] == 4.94 and by_sex[TOTAL]["value"] == 42
+    assert by_sex[TOTAL]["quote_prozent"] == 4.9 and by_sex[TOTAL]["value"] == 42
 
 
 def test_publish_flows_shares_middle_totals() -> None:
