@@ -183,10 +183,17 @@ class TableSet:
     ) -> list[tuple[int, IntArray]]:
         rows: list[tuple[int, IntArray]] = []
         for link in self.links:
+            if link.fine not in self.dims or link.coarse not in self.dims:
+                # Neither level of the hierarchy is published together: nothing to tie.
+                continue
             fine, coarse = self.dims.index(link.fine), self.dims.index(link.coarse)
+            # A child label that occurs in no table (e.g. no FOES at all in a year) is a zero
+            # part; requiring it would silently drop the whole link equation.
+            present = {key[fine] for key in key_index}
             members: dict[str, list[str]] = {}
             for child, parent in link.mapping.items():
-                members.setdefault(parent, []).append(child)
+                if child in present:
+                    members.setdefault(parent, []).append(child)
             for key, var in key_index.items():
                 if key[coarse] == TOTAL or key[fine] != TOTAL:
                     continue

@@ -133,7 +133,8 @@ def test_rates_rest_on_protected_counts(published: Path) -> None:
     df = pl.read_parquet(published / "uebergaenge_kreis.parquet")
     shown = df.filter(pl.col("quote_prozent").is_not_null())
     expected = shown["value"].fill_null(0) * 100.0 / shown["nenner"]
-    assert (shown["quote_prozent"] - expected).abs().max() < 1e-9  # type: ignore[operator]
+    # Published to one decimal.
+    assert (shown["quote_prozent"] - expected).abs().max() <= 0.05 + 1e-9  # type: ignore[operator]
     small = df.filter(pl.col("nenner") < MIN)
     assert small["quote_prozent"].is_null().all()
 
