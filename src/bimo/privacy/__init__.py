@@ -33,7 +33,9 @@ from bimo.privacy.pseudonym import (
     write_mapping,
 )
 from bimo.privacy.suppression import (
+    SuppressionError,
     dominance_primary,
+    repair_pattern,
     secondary_suppression,
     threshold_primary,
 )
@@ -51,6 +53,7 @@ __all__ = [
     "ProtectionConfig",
     "PseudonymKeyError",
     "PseudonymisationResult",
+    "SuppressionError",
     "Table",
     "TableSet",
     "apply_rotation",
@@ -66,6 +69,7 @@ __all__ = [
     "protect",
     "protect_set",
     "pseudonymize",
+    "repair_pattern",
     "rotation_mapping",
     "round_to_base",
     "secondary_suppression",

@@ -14,7 +14,9 @@ interval of *every* cell of the cube is at least ``min(negative) + min(positive)
 For each sensitive cell the cheapest cube (cost of cells not yet suppressed; suppressed
 cells are free) whose width reaches ``min_width`` is suppressed. Suppressing more cells can
 only widen intervals, so after one pass all cube cells are protected; the LP audit then
-confirms it (and any remaining failure — e.g. from linked tables — gets another round).
+confirms it. Any remaining failure gets another round of cubes and then repair rounds
+(:func:`repair_pattern`) that follow every constraint, link equations included, until the
+joint audit passes — a failing pattern is never returned.
 """
 
 from __future__ import annotations

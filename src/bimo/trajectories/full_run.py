@@ -321,9 +321,9 @@ def _without_esa(source: PublishedTable, name: str, col: str, limit: int) -> Pub
 
     Protecting the without-ESA counts as tables of their own, tied to the Abschlussart tables
     by the hierarchy Abschlussart → ohne/mit ESA (a :class:`bimo.privacy.Link`), is the
-    textbook way; ``protect_set`` currently returns patterns that fail its own audit for such
-    links (see docs/verlauf.md). A count derived only from published cells (ohne = OHNE + FOES
-    where both are published, mit = Insgesamt − ohne) adds nothing an attacker did not know.
+    textbook way, but it suppresses about a third more Abschlussart cells (see
+    docs/verlauf.md). A count derived only from published cells (ohne = OHNE + FOES where both
+    are published, mit = Insgesamt − ohne) adds nothing an attacker did not know.
     """
     cells = source.table.cells
     keys = ["schuljahr", col]

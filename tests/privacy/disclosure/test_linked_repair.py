@@ -118,7 +118,7 @@ def test_repair_gives_up_loudly_when_nothing_can_be_added() -> None:
         repair_pattern(tset, suppressed, costs, 5, np.flatnonzero(suppressed))
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     n_kreise=st.integers(2, 5),
     rates=st.lists(st.floats(0.2, 15.0), min_size=6, max_size=6),
@@ -161,3 +161,11 @@ def test_link_equation_kept_when_a_child_label_is_absent() -> None:
     assert len(tset.link_rows) == 4 * 2
     out = protect_set(_tables(persons, with_sex=False), links=[full_map])
     assert all(t.protection["audit"]["passed"] for t in out)
+
+
+def test_link_without_its_coarse_dimension_is_ignored() -> None:
+    # One list of links may be passed to every group; a group without "esa" has no equation.
+    built = [Table.from_inner(df, d) for df, d in _tables(LEAVERS_DF)[:2]]
+    tset = TableSet(built, [_link(LEAVERS_DF)])
+    assert tset.link_rows == []
+    assert tset.matrix.shape[0] == TableSet(built).matrix.shape[0]
