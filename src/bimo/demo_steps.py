@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import json
 import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -141,6 +140,18 @@ def publish_verlauf(store_path: Path, out: Path) -> dict[str, Any]:
     return {"tabellen": len(result.tables), "pruefung": "alle Tabellen geschützt"}
 
 
+def _facts_html(facts: dict[str, Any]) -> str:
+    """Facts of a step as a nested list ("Schlüssel: Wert"), escaped."""
+    items = []
+    for key, value in facts.items():
+        label = html.escape(str(key).replace("_", " "))
+        if isinstance(value, dict):
+            items.append(f"<li>{label}: {_facts_html(value)}</li>")
+        else:
+            items.append(f"<li>{label}: {html.escape(str(value))}</li>")
+    return "<ul>" + "".join(items) + "</ul>"
+
+
 def write_overview(directory: Path, steps: list[dict[str, Any]]) -> Path:
     """A plain, accessible overview page of what the demo published (no script, no CDN)."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -150,9 +161,9 @@ def write_overview(directory: Path, steps: list[dict[str, Any]]) -> Path:
         if p.is_file() and p.suffix in {".csv", ".json", ".parquet"}
     )
     rows = "\n".join(
-        f"<tr><td>{html.escape(str(s['schritt']))}</td>"
-        f"<td>{html.escape(json.dumps({k: v for k, v in s.items() if k != 'schritt'}, ensure_ascii=False, default=str))}</td></tr>"  # noqa: E501
-        for s in steps
+        f'<tr><th scope="row">{html.escape(str(step["schritt"]))}</th>'
+        f"<td>{_facts_html({k: v for k, v in step.items() if k != 'schritt'})}</td></tr>"
+        for step in steps
     )
     links = "\n".join(f'<li><a href="{html.escape(f)}">{html.escape(f)}</a></li>' for f in files)
     page = f"""<!doctype html>
@@ -195,9 +206,7 @@ def lernstand(store_path: Path, work: Path, published: Path) -> dict[str, Any]:
     conditioning = work / "konditionierung.csv"
     wave.background.select("id", "weiblich", "ndh", "foerderbedarf").write_csv(conditioning)
     items, persons, pvs = work / "items.csv", work / "personen.csv", work / "pv.csv"
-    fit_command(
-        responses=paths["responses"], model=ModelChoice.rasch, out=items, persons=persons
-    )
+    fit_command(responses=paths["responses"], model=ModelChoice.rasch, out=items, persons=persons)
     pv_command(
         responses=paths["responses"], items=items, background=conditioning, out=pvs, n=10, seed=1
     )
