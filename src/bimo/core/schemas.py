@@ -16,6 +16,22 @@ from typing import Literal
 
 DType = Literal["string", "int", "float", "bool", "date"]
 
+# How each column type is spelled by the engines that store or query it (one place for all).
+DUCKDB_TYPES: dict[DType, str] = {
+    "string": "VARCHAR",
+    "int": "BIGINT",
+    "float": "DOUBLE",
+    "bool": "BOOLEAN",
+    "date": "DATE",
+}
+IBIS_TYPES: dict[DType, str] = {
+    "string": "string",
+    "int": "int64",
+    "float": "float64",
+    "bool": "boolean",
+    "date": "date",
+}
+
 
 @dataclass(frozen=True)
 class ColumnSpec:
@@ -68,12 +84,21 @@ REGIONS = TableSpec(
     "Regionen",
     "Land, Kreise und Gemeinden mit amtlichem Gemeindeschlüssel (AGS) und Kreistyp.",
     (
-        C("ags", "string", "Amtlicher Gemeindeschlüssel (Land 2, Kreis 5, Gemeinde 8 Stellen)",
-          pattern=r"\d{2}|\d{5}|\d{8}"),
+        C(
+            "ags",
+            "string",
+            "Amtlicher Gemeindeschlüssel (Land 2, Kreis 5, Gemeinde 8 Stellen)",
+            pattern=r"\d{2}|\d{5}|\d{8}",
+        ),
         C("name", "string", "Name der Region"),
         C("ebene", "string", "Regionsebene", codelist="regionsebene"),
-        C("parent_ags", "string", "AGS der übergeordneten Region", required=False,
-          pattern=r"\d{2}|\d{5}"),
+        C(
+            "parent_ags",
+            "string",
+            "AGS der übergeordneten Region",
+            required=False,
+            pattern=r"\d{2}|\d{5}",
+        ),
         C("kreistyp", "string", "Kreistyp (nur Kreise)", required=False, codelist="kreistyp"),
     ),
     key=("ags",),
@@ -101,35 +126,84 @@ STUDENT_YEARS = TableSpec(
     "Ein Datensatz je Schülerin/Schüler, Schule und Schuljahr (Stichtag Schuljahresbeginn); "
     "Abgänge beziehen sich auf das Ende dieses Schuljahres.",
     (
-        C("pseudonym", "string", "Pseudonym der Person (64 Hex-Zeichen, HMAC-SHA-256)",
-          pattern=PSEUDONYM),
-        C("schuljahr", "int", "Schuljahr als Anfangsjahr (2024 = 2024/25)",
-          min_value=SCHULJAHR_MIN, max_value=SCHULJAHR_MAX),
+        C(
+            "pseudonym",
+            "string",
+            "Pseudonym der Person (64 Hex-Zeichen, HMAC-SHA-256)",
+            pattern=PSEUDONYM,
+        ),
+        C(
+            "schuljahr",
+            "int",
+            "Schuljahr als Anfangsjahr (2024 = 2024/25)",
+            min_value=SCHULJAHR_MIN,
+            max_value=SCHULJAHR_MAX,
+        ),
         C("schulnummer", "string", "Schulnummer", pattern=SCHULNUMMER),
         C("schulform", "string", "Schulform der besuchten Schule", codelist="schulform"),
         C("jahrgangsstufe", "int", "Jahrgangsstufe", min_value=1, max_value=13),
-        C("klasse", "string", "Klassenbezeichnung innerhalb der Schule (z. B. 5b)",
-          pattern=r"[0-9]{1,2}[A-Za-z0-9]{0,3}"),
+        C(
+            "klasse",
+            "string",
+            "Klassenbezeichnung innerhalb der Schule (z. B. 5b)",
+            pattern=r"[0-9]{1,2}[A-Za-z0-9]{0,3}",
+        ),
         C("geburtsjahr", "int", "Geburtsjahr", min_value=1980, max_value=SCHULJAHR_MAX),
         C("geburtsmonat", "int", "Geburtsmonat", min_value=1, max_value=12),
         C("geschlecht", "string", "Geschlecht", codelist="geschlecht"),
-        C("foerderschwerpunkt", "string", "Sonderpädagogischer Förderschwerpunkt",
-          required=False, codelist="foerderschwerpunkt"),
+        C(
+            "foerderschwerpunkt",
+            "string",
+            "Sonderpädagogischer Förderschwerpunkt",
+            required=False,
+            codelist="foerderschwerpunkt",
+        ),
         C("ndh", "bool", "Nichtdeutsche Herkunftssprache"),
         C("ganztag", "bool", "Teilnahme am Ganztagsbetrieb"),
-        C("wiederholung", "string", "Wiederholung der Jahrgangsstufe in diesem Schuljahr",
-          required=False, codelist="wiederholung"),
-        C("zugangsart", "string", "Art des Zugangs zu Beginn dieses Schuljahres (leer = "
-          "Verbleib an der Schule)", required=False, codelist="zugangsart"),
-        C("einschulungsart", "string", "Art der Einschulung (nur bei Zugangsart EIN)",
-          required=False, codelist="einschulungsart"),
-        C("abgangsart", "string", "Art des Abgangs am Ende dieses Schuljahres (leer = "
-          "Verbleib)", required=False, codelist="abgangsart"),
-        C("abschlussart", "string", "Abschlussart (nur bei Abgangsart ENTL)", required=False,
-          codelist="abschlussart"),
-        C("record_key", "float", "Zufallsschlüssel des Datensatzes für das Cell-Key-Verfahren "
-          "in [0, 1); beim Import aus dem Pseudonym abgeleitet, wenn leer", required=False,
-          min_value=0.0, max_value=1.0),
+        C(
+            "wiederholung",
+            "string",
+            "Wiederholung der Jahrgangsstufe in diesem Schuljahr",
+            required=False,
+            codelist="wiederholung",
+        ),
+        C(
+            "zugangsart",
+            "string",
+            "Art des Zugangs zu Beginn dieses Schuljahres (leer = Verbleib an der Schule)",
+            required=False,
+            codelist="zugangsart",
+        ),
+        C(
+            "einschulungsart",
+            "string",
+            "Art der Einschulung (nur bei Zugangsart EIN)",
+            required=False,
+            codelist="einschulungsart",
+        ),
+        C(
+            "abgangsart",
+            "string",
+            "Art des Abgangs am Ende dieses Schuljahres (leer = Verbleib)",
+            required=False,
+            codelist="abgangsart",
+        ),
+        C(
+            "abschlussart",
+            "string",
+            "Abschlussart (nur bei Abgangsart ENTL)",
+            required=False,
+            codelist="abschlussart",
+        ),
+        C(
+            "record_key",
+            "float",
+            "Zufallsschlüssel des Datensatzes für das Cell-Key-Verfahren "
+            "in [0, 1); beim Import aus dem Pseudonym abgeleitet, wenn leer",
+            required=False,
+            min_value=0.0,
+            max_value=1.0,
+        ),
     ),
     key=("pseudonym", "schuljahr", "schulnummer"),
 )
@@ -140,8 +214,13 @@ POPULATION = TableSpec(
     "Bevölkerung am 31.12. nach Kreis, Jahr, Altersjahr und Geschlecht (Nenner).",
     (
         C("kreis_ags", "string", "AGS des Kreises", pattern=AGS_KREIS),
-        C("jahr", "int", "Jahr (Stichtag 31.12.)", min_value=SCHULJAHR_MIN,
-          max_value=SCHULJAHR_MAX),
+        C(
+            "jahr",
+            "int",
+            "Jahr (Stichtag 31.12.)",
+            min_value=SCHULJAHR_MIN,
+            max_value=SCHULJAHR_MAX,
+        ),
         C("alter", "int", "Alter in vollendeten Jahren", min_value=0, max_value=120),
         C("geschlecht", "string", "Geschlecht", codelist="geschlecht"),
         C("anzahl", "int", "Anzahl Personen", min_value=0),
@@ -155,8 +234,13 @@ CHILDCARE = TableSpec(
     "Betreute Kinder in Kitas und öffentlich geförderter Kindertagespflege am 1. März.",
     (
         C("kreis_ags", "string", "AGS des Kreises", pattern=AGS_KREIS),
-        C("jahr", "int", "Jahr (Stichtag 1. März)", min_value=SCHULJAHR_MIN,
-          max_value=SCHULJAHR_MAX),
+        C(
+            "jahr",
+            "int",
+            "Jahr (Stichtag 1. März)",
+            min_value=SCHULJAHR_MIN,
+            max_value=SCHULJAHR_MAX,
+        ),
         C("altersgruppe", "string", "Altersgruppe", codelist="betreuung_altersgruppe"),
         C("betreute", "int", "Anzahl betreuter Kinder", min_value=0),
         C("betreute_ganztag", "int", "davon mit mehr als 7 Stunden je Tag", min_value=0),
@@ -173,8 +257,12 @@ ACTORS = TableSpec(
         C("name", "string", "Name"),
         C("kategorie", "string", "Kategorie", codelist="angebot_kategorie"),
         C("gemeinde_ags", "string", "AGS der Gemeinde", pattern=AGS_GEMEINDE),
-        C("adresse", "string", "Postanschrift der Einrichtung (keine Personendaten)",
-          required=False),
+        C(
+            "adresse",
+            "string",
+            "Postanschrift der Einrichtung (keine Personendaten)",
+            required=False,
+        ),
         C("url", "string", "Webseite", required=False, pattern=r"https?://\S+"),
     ),
     key=("actor_id",),
@@ -204,8 +292,11 @@ IDENTITIES = TableSpec(
     "Identifizierende Merkmale je Lieferdatensatz. Die Vertrauensstelle bildet daraus das "
     "Pseudonym; die Tabelle gelangt nie in den Analysebestand.",
     (
-        C("lieferung_id", "string", "Kennung des Lieferdatensatzes (verknüpft Identität und "
-          "Inhaltsdaten einer Lieferung)"),
+        C(
+            "lieferung_id",
+            "string",
+            "Kennung des Lieferdatensatzes (verknüpft Identität und Inhaltsdaten einer Lieferung)",
+        ),
         C("schueler_id", "string", "Schulinterne Schülerkennung"),
         C("vorname", "string", "Vorname"),
         C("nachname", "string", "Nachname"),
@@ -222,8 +313,7 @@ IDENTIFYING_COLUMNS = frozenset(
 )
 
 ANALYTIC_TABLES: dict[str, TableSpec] = {
-    t.name: t
-    for t in (REGIONS, SCHOOLS, STUDENT_YEARS, POPULATION, CHILDCARE, ACTORS, OFFERS)
+    t.name: t for t in (REGIONS, SCHOOLS, STUDENT_YEARS, POPULATION, CHILDCARE, ACTORS, OFFERS)
 }
 ALL_TABLES: dict[str, TableSpec] = {**ANALYTIC_TABLES, IDENTITIES.name: IDENTITIES}
 

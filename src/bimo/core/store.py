@@ -20,24 +20,26 @@ from ibis.backends.duckdb import Backend as DuckDBBackend
 from ibis.expr.types import Table
 
 from bimo.core.config import Settings, get_settings
-from bimo.core.schemas import ANALYTIC_TABLES, DType, TableSpec
-
-_DUCKDB_TYPES: dict[DType, str] = {
-    "string": "VARCHAR",
-    "int": "BIGINT",
-    "float": "DOUBLE",
-    "bool": "BOOLEAN",
-    "date": "DATE",
-}
+from bimo.core.schemas import ANALYTIC_TABLES, DUCKDB_TYPES, IBIS_TYPES, TableSpec
 
 
 def create_table_sql(spec: TableSpec, name: str | None = None) -> str:
     """DDL for one analytic table (NOT NULL for required columns)."""
     cols = ", ".join(
-        f'"{c.name}" {_DUCKDB_TYPES[c.dtype]}{" NOT NULL" if c.required else ""}'
+        f'"{c.name}" {DUCKDB_TYPES[c.dtype]}{" NOT NULL" if c.required else ""}'
         for c in spec.columns
     )
     return f'CREATE TABLE IF NOT EXISTS "{name or spec.name}" ({cols})'
+
+
+def unbound_table(spec: TableSpec, name: str | None = None) -> Table:
+    """An Ibis table with the schema of ``spec``, not bound to any backend.
+
+    Expressions built on it compile to SQL for any engine without asking a database for the
+    schema (with DuckDB 2.0, Ibis 12's schema lookup calls a deprecated DuckDB API).
+    """
+    schema = ibis.schema({c.name: IBIS_TYPES[c.dtype] for c in spec.columns})
+    return ibis.table(schema, name=name or spec.name)
 
 
 class AnalyticStore:

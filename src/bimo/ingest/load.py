@@ -14,14 +14,11 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from bimo.core.schemas import TableSpec
+from bimo.core.schemas import DUCKDB_TYPES, TableSpec
 from bimo.ingest.models import LINE_COL
 
 STAGE = "__bimo_import_stage"
 QUAR = "__bimo_import_quarantine"
-
-_SQL_TYPES = {"string": "VARCHAR", "int": "BIGINT", "float": "DOUBLE", "bool": "BOOLEAN",
-              "date": "DATE"}  # fmt: skip
 
 # Referential rules: (table, column) must exist in (parent table, column).
 REFERENCES: dict[str, tuple[str, str, str]] = {
@@ -64,7 +61,7 @@ class Staging:
         self.con = con
         self.spec = spec
         self.file = file
-        cols = ", ".join(f"{_q(c.name)} {_SQL_TYPES[c.dtype]}" for c in spec.columns)
+        cols = ", ".join(f"{_q(c.name)} {DUCKDB_TYPES[c.dtype]}" for c in spec.columns)
         con.execute(f"CREATE OR REPLACE TEMP TABLE {STAGE} ({cols}, {LINE_COL} BIGINT)")
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {QUAR} (datei VARCHAR, zeile BIGINT, "

@@ -33,7 +33,8 @@ import polars as pl
 
 from bimo.core.codes import OHNE_ESA
 from bimo.core.errors import BimoError
-from bimo.core.schemas import POPULATION, SCHOOLS, STUDENT_YEARS, TableSpec
+from bimo.core.schemas import POPULATION, SCHOOLS, STUDENT_YEARS
+from bimo.core.store import unbound_table
 from bimo.privacy import TOTAL, Link, ProtectedTable, ProtectionConfig, Table, TableSet, audit
 from bimo.trajectories.analyses import (
     Prepared,
@@ -64,7 +65,6 @@ RECORDS_TABLE = "_bimo_verlauf_records"
 ESA = "merkmal"
 WITHOUT_ESA, WITH_ESA = "ohne Ersten Schulabschluss", "mit Erstem Schulabschluss"
 _LABELS = {"kreis": "Kreis", "geschlecht": "Geschlecht"}
-_TYPES = {"string": "string", "int": "int64", "float": "float64", "bool": "boolean", "date": "date"}
 
 Progress = Callable[[str], None]
 # The steps reported to ``progress``, in order (for a progress bar with a known length).
@@ -110,11 +110,6 @@ class RunResult:
     @property
     def duckdb_seconds(self) -> float:
         return self.timings.get("duckdb", 0.0)
-
-
-def _unbound(spec: TableSpec, name: str) -> ir.Table:
-    """An Ibis table with the store schema, compiled to SQL without asking the database."""
-    return ibis.table(ibis.schema({c.name: _TYPES[c.dtype] for c in spec.columns}), name=name)
 
 
 class _Runner:
@@ -538,9 +533,9 @@ def publish_all(
     result = RunResult()
     runner = _Runner(con, result)
     start = time.perf_counter()
-    student_years = _unbound(STUDENT_YEARS, "student_years")
-    schools = _unbound(SCHOOLS, "schools")
-    population = _unbound(POPULATION, "population")
+    student_years = unbound_table(STUDENT_YEARS)
+    schools = unbound_table(SCHOOLS)
+    population = unbound_table(POPULATION)
 
     try:
         step("Verlaufsprüfungen")

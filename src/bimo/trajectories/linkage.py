@@ -17,7 +17,8 @@ import ibis
 import ibis.expr.types as ir
 import polars as pl
 
-from bimo.core.schemas import STUDENT_YEARS, DType
+from bimo.core.schemas import STUDENT_YEARS
+from bimo.core.store import unbound_table
 
 Severity = Literal["Fehler", "Hinweis"]
 
@@ -49,13 +50,6 @@ CHECKS: tuple[Check, ...] = (
 )
 CHECK_BY_CODE: dict[str, Check] = {c.code: c for c in CHECKS}
 REPORT_COLUMNS = ("pseudonym", "schuljahr", "code", "schwere", "beschreibung")
-_IBIS_TYPES: dict[DType, str] = {
-    "string": "string",
-    "int": "int64",
-    "float": "float64",
-    "bool": "boolean",
-    "date": "date",
-}
 
 
 def student_years_table(name: str = "student_years") -> ir.Table:
@@ -66,8 +60,7 @@ def student_years_table(name: str = "student_years") -> ir.Table:
     calls the deprecated ``fetch_arrow_table`` (a ``DeprecationWarning``, i.e. an error under
     the test suite's ``filterwarnings = error``). Run the expression with :func:`to_polars`.
     """
-    schema = ibis.schema({c.name: _IBIS_TYPES[c.dtype] for c in STUDENT_YEARS.columns})
-    return ibis.table(schema, name=name)
+    return unbound_table(STUDENT_YEARS, name)
 
 
 def to_polars(con: duckdb.DuckDBPyConnection, expr: ir.Table) -> pl.DataFrame:
