@@ -65,6 +65,20 @@ def valid_row(kind: str, i: int, rng: random.Random) -> Row:
         return {"offer_id": f"o-{i}", "actor_id": rng.choice(ACTOR_IDS), "titel": f"Kurs {i}",
                 "beschreibung": None, "kategorie": "VHS", "altersgruppe": "ERW",
                 "thema": "Sprache", "gemeinde_ags": "01001000"}  # fmt: skip
+    if kind == "vocational_entrants":
+        return {"kreis_ags": f"01{i % 7:03d}", "jahr": 2015 + (i // 7) % 20,
+                "sektor": rng.choice(["DUAL", "UEBERGANG"]), "vorbildung": "MSA",
+                "geschlecht": rng.choice(["m", "w"]), "anzahl": rng.randint(0, 900)}  # fmt: skip
+    if kind == "assessment_results":
+        return {"erhebung": "LS4-2024", "schuljahr": 2024, "jahrgangsstufe": 4,
+                "kompetenzbereich": "DEUTSCH_LESEN", "stufenmodell": "primar_deutsch_lesen",
+                "pseudonym": _hex(rng), "schulnummer": rng.choice(SCHOOL_NUMBERS),
+                "klasse": f"4{rng.choice('abc')}", "gewicht": 1.0, "pv_nr": 1 + i % 10,
+                "wert": round(rng.gauss(500, 100), 3)}  # fmt: skip
+    if kind == "assessment_responses":
+        return {"erhebung": "LS4-2024", "pseudonym": _hex(rng),
+                "schulnummer": rng.choice(SCHOOL_NUMBERS), "klasse": "4a",
+                "item": f"L{i:03d}", "punkte": rng.randint(0, 1), "max_punkte": 1}  # fmt: skip
     raise KeyError(kind)
 
 

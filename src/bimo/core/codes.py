@@ -189,6 +189,39 @@ ALTERSGRUPPE = CodeList(
     },
 )
 
+AUSBILDUNGSSEKTOR = CodeList(
+    "ausbildungssektor",
+    "Sektor des Ausbildungsgeschehens (integrierte Ausbildungsberichterstattung, iABE)",
+    {
+        "DUAL": "Berufsausbildung im dualen System",
+        "SCHULBERUF": "schulische Berufsausbildung (Schulberufssystem)",
+        "UEBERGANG": "Übergangsbereich (z. B. Berufsvorbereitungsjahr, Berufsgrundbildungsjahr)",
+        "HZB": "Erwerb der Hochschulzugangsberechtigung an beruflichen Schulen",
+    },
+)
+
+SCHULISCHE_VORBILDUNG = CodeList(
+    "schulische_vorbildung",
+    "Höchster allgemeinbildender Schulabschluss bei Eintritt",
+    {
+        "OHNE": "ohne Ersten Schulabschluss",
+        "ESA": "Erster Schulabschluss",
+        "MSA": "Mittlerer Schulabschluss",
+        "HZB": "Fachhochschulreife oder Allgemeine Hochschulreife",
+    },
+)
+
+KOMPETENZBEREICH = CodeList(
+    "kompetenzbereich",
+    "Kompetenzbereich einer Lernstandserhebung",
+    {
+        "DEUTSCH_LESEN": "Deutsch – Lesen",
+        "DEUTSCH_ZUHOEREN": "Deutsch – Zuhören",
+        "DEUTSCH_ORTHOGRAFIE": "Deutsch – Orthografie",
+        "MATHEMATIK": "Mathematik (Globalskala)",
+    },
+)
+
 ALL_CODE_LISTS: dict[str, CodeList] = {
     cl.name: cl
     for cl in (
@@ -207,6 +240,9 @@ ALL_CODE_LISTS: dict[str, CodeList] = {
         BETREUUNG_ALTERSGRUPPE,
         ANGEBOT_KATEGORIE,
         ALTERSGRUPPE,
+        AUSBILDUNGSSEKTOR,
+        SCHULISCHE_VORBILDUNG,
+        KOMPETENZBEREICH,
     )
 }
 

@@ -286,6 +286,85 @@ OFFERS = TableSpec(
 )
 
 # Identifying data. Held only by schools and the Vertrauensstelle; never in the analytic store.
+VOCATIONAL_ENTRANTS = TableSpec(
+    "vocational_entrants",
+    "Neuzugänge in das Ausbildungsgeschehen",
+    "Neuzugänge in die Sektoren der beruflichen Bildung (integrierte Ausbildungsberichterstattung) "
+    "nach Kreis des Schulorts, Jahr, schulischer Vorbildung und Geschlecht.",
+    (
+        C(
+            "kreis_ags",
+            "string",
+            "AGS des Kreises (Schulort bzw. Ausbildungsort)",
+            pattern=AGS_KREIS,
+        ),
+        C(
+            "jahr",
+            "int",
+            "Berichtsjahr (Schuljahresbeginn bzw. 31.12.)",
+            min_value=SCHULJAHR_MIN,
+            max_value=SCHULJAHR_MAX,
+        ),
+        C("sektor", "string", "Sektor des Ausbildungsgeschehens", codelist="ausbildungssektor"),
+        C("vorbildung", "string", "Schulische Vorbildung", codelist="schulische_vorbildung"),
+        C("geschlecht", "string", "Geschlecht", codelist="geschlecht"),
+        C("anzahl", "int", "Anzahl Neuzugänge", min_value=0),
+    ),
+    key=("kreis_ags", "jahr", "sektor", "vorbildung", "geschlecht"),
+)
+
+ERHEBUNG = r"[A-Za-z0-9_-]{1,40}"
+
+ASSESSMENT_RESULTS = TableSpec(
+    "assessment_results",
+    "Ergebnisse von Lernstandserhebungen (Plausible Values)",
+    "Ein Datensatz je getesteter Person, Erhebung und Plausible Value, auf der Berichtsmetrik "
+    "(500/100) des Kompetenzbereichs; Grundlage der Kompetenzstufen-Indikatoren und der "
+    "Rückmeldungen an Schulen.",
+    (
+        C("erhebung", "string", "Kennung der Erhebung (z. B. LS4-2024)", pattern=ERHEBUNG),
+        C(
+            "schuljahr",
+            "int",
+            "Schuljahr der Erhebung als Anfangsjahr",
+            min_value=SCHULJAHR_MIN,
+            max_value=SCHULJAHR_MAX,
+        ),
+        C("jahrgangsstufe", "int", "Jahrgangsstufe der Getesteten", min_value=1, max_value=13),
+        C("kompetenzbereich", "string", "Kompetenzbereich", codelist="kompetenzbereich"),
+        C(
+            "stufenmodell",
+            "string",
+            "Kompetenzstufenmodell (Name der Stufendefinition, z. B. primar_deutsch_lesen)",
+            pattern=r"[a-z0-9_]{1,60}",
+        ),
+        C("pseudonym", "string", "Pseudonym der Person", pattern=PSEUDONYM),
+        C("schulnummer", "string", "Schulnummer", pattern=SCHULNUMMER),
+        C("klasse", "string", "Klassenbezeichnung", pattern=r"[0-9]{1,2}[A-Za-z0-9]{0,3}"),
+        C("gewicht", "float", "Gewicht der Person (1 bei Vollerhebung)", min_value=0),
+        C("pv_nr", "int", "Nummer des Plausible Value", min_value=1, max_value=100),
+        C("wert", "float", "Plausible Value auf der Berichtsmetrik (500/100)"),
+    ),
+    key=("erhebung", "pseudonym", "pv_nr"),
+)
+
+ASSESSMENT_RESPONSES = TableSpec(
+    "assessment_responses",
+    "Bewertete Antworten in Lernstandserhebungen",
+    "Ein Datensatz je getesteter Person, Erhebung und bearbeiteter Aufgabe (nicht vorgelegte "
+    "Aufgaben fehlen); Grundlage der Lösungshäufigkeiten in den Rückmeldungen.",
+    (
+        C("erhebung", "string", "Kennung der Erhebung", pattern=ERHEBUNG),
+        C("pseudonym", "string", "Pseudonym der Person", pattern=PSEUDONYM),
+        C("schulnummer", "string", "Schulnummer", pattern=SCHULNUMMER),
+        C("klasse", "string", "Klassenbezeichnung", pattern=r"[0-9]{1,2}[A-Za-z0-9]{0,3}"),
+        C("item", "string", "Kennung der Aufgabe (Item)", pattern=r"[A-Za-z0-9_.-]{1,40}"),
+        C("punkte", "int", "Erreichte Punkte", min_value=0),
+        C("max_punkte", "int", "Höchstpunktzahl der Aufgabe", min_value=1),
+    ),
+    key=("erhebung", "pseudonym", "item"),
+)
+
 IDENTITIES = TableSpec(
     "identities",
     "Identitätsdaten (nur Vertrauensstelle)",
@@ -313,7 +392,19 @@ IDENTIFYING_COLUMNS = frozenset(
 )
 
 ANALYTIC_TABLES: dict[str, TableSpec] = {
-    t.name: t for t in (REGIONS, SCHOOLS, STUDENT_YEARS, POPULATION, CHILDCARE, ACTORS, OFFERS)
+    t.name: t
+    for t in (
+        REGIONS,
+        SCHOOLS,
+        STUDENT_YEARS,
+        POPULATION,
+        CHILDCARE,
+        VOCATIONAL_ENTRANTS,
+        ACTORS,
+        OFFERS,
+        ASSESSMENT_RESULTS,
+        ASSESSMENT_RESPONSES,
+    )
 }
 ALL_TABLES: dict[str, TableSpec] = {**ANALYTIC_TABLES, IDENTITIES.name: IDENTITIES}
 
