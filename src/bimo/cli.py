@@ -14,8 +14,7 @@ germanise_cli()
 
 app = typer.Typer(
     name="bimo",
-    help="BiMo – Bildungsmonitoring: Daten einlesen, pseudonymisieren, auswerten, "
-    "veröffentlichen.",
+    help="BiMo – Bildungsmonitoring: Daten einlesen, pseudonymisieren, auswerten, veröffentlichen.",
     no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
@@ -34,12 +33,17 @@ def version() -> None:
 def _register_all() -> None:
     # Imported here so that `bimo --help` fails loudly if a domain CLI is broken.
     from bimo import demo
+    from bimo.accounts import cli as users_cli
     from bimo.assessment import cli as assessment_cli
     from bimo.core import db_cli
+    from bimo.indicators import cli as indicators_cli
     from bimo.ingest import cli as ingest_cli
+    from bimo.opendata import cli as opendata_cli
     from bimo.privacy import cli as privacy_cli
+    from bimo.reports import cli as reports_cli
     from bimo.synth import cli as synth_cli
     from bimo.trajectories import cli as trajectories_cli
+    from bimo.web import cli as web_cli
 
     for module in (
         synth_cli,
@@ -47,6 +51,11 @@ def _register_all() -> None:
         privacy_cli,
         trajectories_cli,
         assessment_cli,
+        indicators_cli,
+        reports_cli,
+        opendata_cli,
+        users_cli,
+        web_cli,
         db_cli,
         demo,
     ):

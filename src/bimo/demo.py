@@ -127,9 +127,7 @@ def serve(directory: Path, port: int) -> None:
     """Serve the published results on loopback until interrupted."""
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(directory))
     with http.server.ThreadingHTTPServer(("127.0.0.1", port), handler) as server:
-        console.print(
-            f"Ergebnisse unter [bold]http://127.0.0.1:{port}/[/] (Beenden mit Strg+C)"
-        )
+        console.print(f"Ergebnisse unter [bold]http://127.0.0.1:{port}/[/] (Beenden mit Strg+C)")
         try:
             server.serve_forever()
         except KeyboardInterrupt:
@@ -137,9 +135,7 @@ def serve(directory: Path, port: int) -> None:
 
 
 def demo_command(
-    out: Path = typer.Option(
-        Path("bimo-demo"), "--out", help="Arbeitsverzeichnis der Demo"
-    ),
+    out: Path = typer.Option(Path("bimo-demo"), "--out", help="Arbeitsverzeichnis der Demo"),
     students: int = typer.Option(60_000, help="Schülerinnen und Schüler je Schuljahr"),
     years: int = typer.Option(10, help="Anzahl Schuljahre"),
     seed: int = typer.Option(1, help="Zufallsstartwert"),

@@ -44,9 +44,7 @@ def test_min_cell_cannot_go_below_five() -> None:
 def test_transaction_rolls_back(tmp_path) -> None:
     with AnalyticStore(tmp_path / "a.duckdb") as store:
         with pytest.raises(RuntimeError), store.transaction() as con:
-            con.execute(
-                "INSERT INTO regions VALUES ('01', 'Musterland', 'LAND', NULL, NULL)"
-            )
+            con.execute("INSERT INTO regions VALUES ('01', 'Musterland', 'LAND', NULL, NULL)")
             raise RuntimeError("crash")
         assert store.count("regions") == 0
 

@@ -24,7 +24,7 @@ def test_same_seed_gives_identical_files(tmp_path: Path) -> None:
         generate(SynthConfig(tmp_path / name, students=4_000, years=2, seed=seed, dirty_rows=300))
         runs.append(_files(tmp_path / name))
     a, b, c = runs
-    assert len(a) == 16
+    assert len(a) == 17
     assert a == b
     assert a["student_years.parquet"] != c["student_years.parquet"]
     assert a["vertrauensstelle/identities.parquet"] != c["vertrauensstelle/identities.parquet"]

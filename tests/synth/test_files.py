@@ -43,7 +43,10 @@ def _check_values(table: pa.Table, spec: TableSpec) -> None:
             assert pc.max(present).as_py() <= col.max_value
 
 
-@pytest.mark.parametrize("name", sorted(ANALYTIC_TABLES))
+# Lernstand results are stored by bimo.assessment.results, not written by the generator.
+@pytest.mark.parametrize(
+    "name", sorted(set(ANALYTIC_TABLES) - {"assessment_results", "assessment_responses"})
+)
 def test_analytic_files_match_the_table_specs(out_dir: Path, name: str) -> None:
     spec = ANALYTIC_TABLES[name]
     path = out_dir / f"{name}.parquet"

@@ -19,7 +19,8 @@ from bimo.ingest.validate import PROBLEM_SCHEMA, validate_chunk
 
 # Parents before children: schools before student_years (reference), actors before offers.
 IMPORT_ORDER = (
-    "regions", "schools", "population", "childcare", "actors", "offers", "student_years",
+    "regions", "schools", "population", "childcare", "vocational_entrants", "actors", "offers",
+    "student_years",
 )  # fmt: skip
 
 

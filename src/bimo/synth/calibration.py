@@ -116,7 +116,44 @@ def load_targets(reference_dir: Path | None = None) -> list[Target]:
         Target("exklusionsquote", "Exklusionsquote (%)", foerder[1], 0.6, src),
         Target("inklusionsquote", "Inklusionsquote (%)", foerder[2], 0.6, src),
         Target("u3", "Betreuungsquote U3, letztes Jahr (%)", _pct(u3["value"]), 3.0, src),
+        *VOCATIONAL_TARGETS,
     ]
+
+
+# Vocational entrants (iABE, Berufsbildungsstatistik). Not in the shared reference folder yet,
+# so the published figures and their sources are stated here (and in docs/musterland.md).
+_IABE_2021 = (
+    "Destatis, iABE 2021 vorläufig: 228.000 Übergangsbereich, 677.500 Berufsausbildung, davon "
+    "437.761 dual (ueberaus.de 17.03.2022; aktiencheck.de ots 03/2022)"
+)
+_VORBILDUNG_2021 = (
+    "Destatis PM 07/2023, Neuabschlüsse duale Ausbildung 2021 nach Vorbildung; 2,1 % im "
+    "Ausland erworben (wallstreet-online.de, dts 07/2023)"
+)
+VOCATIONAL_TARGETS = (
+    Target(
+        "uebergangsbereich",
+        "Übergangsbereich an Neuzugängen Berufsausbildung + Übergangsbereich (%)",
+        round(100 * 228_000 / (677_500 + 228_000), 1),
+        2.5,
+        _IABE_2021,
+    ),
+    Target(
+        "dual_anteil",
+        "Duale Ausbildung an Neuzugängen in Berufsausbildung (%)",
+        round(100 * 437_761 / 677_500, 1),
+        4.0,
+        _IABE_2021,
+    ),
+    Target("dual_hzb", "Duale Neuzugänge mit Hochschulreife (%)", 29.7, 3.0, _VORBILDUNG_2021),
+    Target("dual_msa", "Duale Neuzugänge mit Mittlerem Abschluss (%)", 41.4, 3.0, _VORBILDUNG_2021),
+    Target(
+        "dual_esa", "Duale Neuzugänge mit Erstem Schulabschluss (%)", 24.0, 3.0, _VORBILDUNG_2021
+    ),
+    Target(
+        "dual_ohne", "Duale Neuzugänge ohne Ersten Schulabschluss (%)", 2.8, 1.5, _VORBILDUNG_2021
+    ),
+)
 
 
 # Achieved figures; each query reads only the files of one generated directory.
@@ -157,6 +194,18 @@ _QUERIES: dict[str, str] = {
         SELECT 100.0 * sum(c.betreute) / (SELECT sum(anzahl) FROM pop
             WHERE alter <= 2 AND jahr = (SELECT max(jahr) FROM cc) - 1)
         FROM cc c WHERE altersgruppe = 'U3' AND jahr = (SELECT max(jahr) FROM cc)""",
+    "uebergangsbereich": """
+        SELECT 100.0 * sum(anzahl) FILTER (sektor = 'UEBERGANG') / sum(anzahl) FROM ve
+        WHERE sektor <> 'HZB'""",
+    "dual_anteil": """
+        SELECT 100.0 * sum(anzahl) FILTER (sektor = 'DUAL') / sum(anzahl) FROM ve
+        WHERE sektor IN ('DUAL', 'SCHULBERUF')""",
+    **{
+        f"dual_{code.lower()}": f"""
+        SELECT 100.0 * sum(anzahl) FILTER (vorbildung = '{code}') / sum(anzahl) FROM ve
+        WHERE sektor = 'DUAL'"""
+        for code in ("HZB", "MSA", "ESA", "OHNE")
+    },
 }
 
 # Further figures shown for information (documented expectations, not tolerance checks).
@@ -198,6 +247,30 @@ _INFO: dict[str, tuple[str, str]] = {
         WHERE c.altersgruppe = 'U3' AND c.jahr = (SELECT max(jahr) FROM cc)""",
     ),
     "u3_max": ("Höchste U3-Quote eines Kreises (%, Ziel ≈ 63)", _U3_KREIS),
+    "hzb_sektor": (
+        "Erwerb der HZB an beruflichen Schulen an allen Neuzugängen (%, Ziel ≈ 15, verify)",
+        """
+        SELECT 100.0 * sum(anzahl) FILTER (sektor = 'HZB') / sum(anzahl) FROM ve""",
+    ),
+    "schulberuf_w": (
+        "Frauenanteil im Schulberufssystem (%, Ziel ≈ 70, verify)",
+        """
+        SELECT 100.0 * sum(anzahl) FILTER (geschlecht = 'w') / sum(anzahl) FROM ve
+        WHERE sektor = 'SCHULBERUF'""",
+    ),
+    "uebergang_ohne": (
+        "Übergangsbereich: Neuzugänge ohne Ersten Schulabschluss (%)",
+        """
+        SELECT 100.0 * sum(anzahl) FILTER (vorbildung = 'OHNE') / sum(anzahl) FROM ve
+        WHERE sektor = 'UEBERGANG'""",
+    ),
+    "neuzugaenge_je_abgang": (
+        "Neuzugänge berufliche Bildung je Abgang aus allgemeinbildenden Schulen (Bund ≈ 1,4)",
+        """
+        SELECT (SELECT sum(anzahl) FROM ve WHERE jahr IN (SELECT schuljahr + 1 FROM sy))
+             / (SELECT count(*) FROM sy WHERE abgangsart = 'ENTL'
+                AND schuljahr + 1 IN (SELECT jahr FROM ve))""",
+    ),
     "schueler": (
         "Schülerinnen und Schüler je Schuljahr",
         """
@@ -207,12 +280,17 @@ _INFO: dict[str, tuple[str, str]] = {
 
 
 def _connect(directory: Path) -> duckdb.DuckDBPyConnection:
-    needed = ("student_years.parquet", "population.parquet", "childcare.parquet")
+    needed = (
+        "student_years.parquet",
+        "population.parquet",
+        "childcare.parquet",
+        "vocational_entrants.parquet",
+    )
     for name in needed:
         if not (directory / name).is_file():
             raise BimoError(f"{directory / name} fehlt – ist das ein Musterland-Verzeichnis?")
     con = duckdb.connect()
-    for view, name in (("sy", needed[0]), ("pop", needed[1]), ("cc", needed[2])):
+    for view, name in zip(("sy", "pop", "cc", "ve"), needed, strict=True):
         path = str(directory / name).replace("'", "''")
         con.execute(f"CREATE VIEW {view} AS SELECT * FROM read_parquet('{path}')")
     return con

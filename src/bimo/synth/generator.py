@@ -11,8 +11,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from bimo.core.errors import BimoError
-from bimo.core.schemas import ACTORS, CHILDCARE, OFFERS, POPULATION, STUDENT_YEARS
-from bimo.synth import _context, _dirty
+from bimo.core.schemas import (
+    ACTORS,
+    CHILDCARE,
+    OFFERS,
+    POPULATION,
+    STUDENT_YEARS,
+    VOCATIONAL_ENTRANTS,
+)
+from bimo.synth import _context, _dirty, _vocational
 from bimo.synth._geography import build_geography
 from bimo.synth._records import (
     CONTENT_COLUMNS,
@@ -108,6 +115,7 @@ def generate(config: SynthConfig, progress: ProgressCallback | None = None) -> S
     output_years = tuple(range(config.first_year, config.first_year + config.years))
     total_steps = BURN_IN_YEARS + config.years
     writers = _Writers(out)
+    leavers = _vocational.LeaverCounts(geo)
     n_rows = n_unlinked = 0
     sample: pa.Table | None = None
     try:
@@ -115,6 +123,8 @@ def generate(config: SynthConfig, progress: ProgressCallback | None = None) -> S
             records = sim.step(year)
             if progress is not None:
                 progress(f"Schuljahr {year}", i + 1, total_steps)
+            if year >= config.first_year - 2:  # leavers feed the vocational entrants
+                leavers.add(records)
             if year < config.first_year:
                 continue
             tables = builder.build(records)
@@ -131,10 +141,14 @@ def generate(config: SynthConfig, progress: ProgressCallback | None = None) -> S
     actors, offers = _context.portal(rng, geo)
     pq.write_table(actors, out / "actors.parquet")
     pq.write_table(offers, out / "offers.parquet")
+    # Own random stream: the vocational table does not shift any other file of a seed.
+    voc_rng = np.random.default_rng([config.seed, 0x766F63])
+    vocational = _vocational.entrants(voc_rng, leavers, output_years)
+    pq.write_table(vocational, out / "vocational_entrants.parquet")
     _dirty.write_dirty_student_years(rng, sample, out, config.dirty_rows)
     _dirty.write_dirty_schools(rng, schools, out)
     (out / "README.txt").write_text(_readme(config), encoding="utf-8")
-    for spec in (POPULATION, CHILDCARE, ACTORS, OFFERS):
+    for spec in (POPULATION, CHILDCARE, ACTORS, OFFERS, VOCATIONAL_ENTRANTS):
         _check_schema(out / f"{spec.name}.parquet", arrow_schema(spec))
     return SynthResult(out, n_rows, n_unlinked, schools.num_rows, output_years)
 
@@ -193,6 +207,9 @@ Analysedaten (dürfen in den Analysebestand, enthalten keine identifizierenden M
   student_years.parquet    Schülerjahresdatensätze mit Pseudonym, je Schuljahr eine Zeilengruppe
   population.parquet       Bevölkerung nach Kreis, Jahr, Altersjahr und Geschlecht
   childcare.parquet        Kindertagesbetreuung (U3, 3 bis unter 6) nach Kreis und Jahr
+  vocational_entrants.parquet  Neuzugänge in die Sektoren der beruflichen Bildung (duale
+                           Ausbildung, Schulberufssystem, Übergangsbereich, Erwerb der HZB)
+                           nach Kreis des Schulorts, Jahr, schulischer Vorbildung, Geschlecht
   actors.parquet           Bildungsakteure für das Bildungsportal
   offers.parquet           Bildungsangebote für das Bildungsportal
 

@@ -8,11 +8,14 @@ clusters shares exactly one booklet), assigned in rotation within each class.
 
 Outputs are the files the ``bimo scale`` commands read: wide responses (``id`` then items,
 empty = not administered), background variables, and the generating truth for checks.
+:func:`simulate_waves` draws one such wave per school year with a common item bank, persistent
+school effects and a true trend, and adds each student's ``pseudonym`` to the background.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +42,9 @@ class WaveConfig:
     seed: int = 2024
     school_sd: float = 0.35  # SD of the school effect on the logit scale
     position_effect: float = -0.08  # logit shift per later booklet position (fatigue)
+    # True change of the mean ability per school year after the first wave (simulate_waves):
+    # −0.05 logits ≈ −5 points a year on the 500/100 metric of the first wave.
+    trend: float = -0.05
 
 
 @dataclass(frozen=True)
@@ -97,24 +103,68 @@ def simulate_wave(store: AnalyticStore, config: WaveConfig | None = None) -> Wav
     config = config or WaveConfig()
     year, people = _participants(store, config)
     rng = np.random.default_rng(config.seed)
-    n = people.height
-
     schools, school_index = np.unique(people["schulnummer"].to_numpy(), return_inverse=True)
     school_effect = rng.normal(0.0, config.school_sd, size=schools.size)
+    return _answer(people, year, rng, config, school_effect[school_index], None, 0.0, False)
+
+
+def simulate_waves(
+    store: AnalyticStore, years: Sequence[int], config: WaveConfig | None = None
+) -> list[Wave]:
+    """One wave per school year in ``years`` (``config.year`` is ignored), with a common item
+    bank and booklet design, persistent school effects and a true trend of
+    ``config.trend`` logits per year after the first year. The background also carries the
+    store's ``pseudonym`` of each tested student (to link results to ``student_years``).
+
+    IDs are ``S<year><running number>``, so the waves can be stacked without clashes.
+    """
+    config = config or WaveConfig()
+    if not years:
+        raise BimoError(
+            "Für simulierte Erhebungswellen muss mindestens ein Schuljahr angegeben sein."
+        )
+    if len(set(years)) != len(years):
+        raise BimoError("Jedes Schuljahr darf nur einmal als Erhebungswelle vorkommen.")
+    participants = [_participants(store, replace(config, year=int(year)))[1] for year in years]
+    # The common parts are drawn once: item difficulties and one effect per school (a school
+    # keeps its effect across waves, as real schools do).
+    bank = np.random.default_rng([config.seed, 0])
+    difficulty = np.sort(bank.normal(-0.2, 1.0, size=CLUSTERS * ITEMS_PER_CLUSTER))
+    all_schools = np.unique(np.concatenate([p["schulnummer"].to_numpy() for p in participants]))
+    effects = bank.normal(0.0, config.school_sd, size=all_schools.size)
+    waves = []
+    for year, people in zip(years, participants, strict=True):
+        index = np.searchsorted(all_schools, people["schulnummer"].to_numpy())
+        rng = np.random.default_rng([config.seed, int(year)])
+        shift = config.trend * (int(year) - int(years[0]))
+        waves.append(
+            _answer(people, int(year), rng, config, effects[index], difficulty, shift, True)
+        )
+    return waves
+
+
+def _answer(
+    people: pl.DataFrame,
+    year: int,
+    rng: np.random.Generator,
+    config: WaveConfig,
+    school_effect: np.ndarray,
+    difficulty: np.ndarray | None,
+    shift: float,
+    with_pseudonym: bool,
+) -> Wave:
+    """Abilities, booklet rotation and Rasch responses of one wave's participants."""
+    n = people.height
     female = (people["geschlecht"] == "w").to_numpy().astype(float)
     ndh = people["ndh"].to_numpy().astype(float)
     sen = people["foerderschwerpunkt"].is_not_null().to_numpy().astype(float)
-    theta = (
-        0.10 * female
-        - 0.45 * ndh
-        - 0.90 * sen
-        + school_effect[school_index]
-        + rng.normal(0.0, 0.85, size=n)
-    )
-    theta -= theta.mean()
+    theta = 0.10 * female - 0.45 * ndh - 0.90 * sen + school_effect + rng.normal(0.0, 0.85, size=n)
+    # Centred per wave, then shifted: the trend is exactly ``shift`` in the population tested.
+    theta = theta - theta.mean() + shift
 
     n_items = CLUSTERS * ITEMS_PER_CLUSTER
-    difficulty = np.sort(rng.normal(-0.2, 1.0, size=n_items))
+    if difficulty is None:
+        difficulty = np.sort(rng.normal(-0.2, 1.0, size=n_items))
     # Spread difficulty evenly over clusters so that booklets are parallel in difficulty.
     cluster_of_item = np.tile(np.arange(CLUSTERS), ITEMS_PER_CLUSTER)
 
@@ -141,7 +191,9 @@ def simulate_wave(store: AnalyticStore, config: WaveConfig | None = None) -> Wav
             p = 1.0 / (1.0 + np.exp(-logit))
             scores[np.ix_(persons, in_cluster)] = rng.random(p.shape) < p
 
-    ids = [f"S{i:07d}" for i in range(n)]
+    ids = (
+        [f"S{year}{i:06d}" for i in range(n)] if with_pseudonym else [f"S{i:07d}" for i in range(n)]
+    )
     item_names = [f"L{i + 1:03d}" for i in range(n_items)]
     responses = pl.DataFrame(
         {"id": ids}
@@ -163,6 +215,8 @@ def simulate_wave(store: AnalyticStore, config: WaveConfig | None = None) -> Wav
             "testheft": (booklet + 1).astype(np.int8),
         }
     )
+    if with_pseudonym:
+        background = background.with_columns(people["pseudonym"])
     truth = pl.DataFrame({"id": ids, "theta": theta})
     items = pl.DataFrame(
         {

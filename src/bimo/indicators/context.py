@@ -1,0 +1,122 @@
+"""What indicator functions and the compiler see: tables bound to a backend, region helpers.
+
+The same context works for the DuckDB analytic store and for any other Ibis backend (PySpark):
+with DuckDB the tables are *unbound* Ibis tables (named like the store's tables) that the
+engine compiles to SQL and runs on the store's connection — Ibis 12's schema lookup calls an
+API deprecated in DuckDB 2.0, so asking the database for schemas is avoided. Other backends
+bind tables with ``backend.table(name)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import polars as pl
+
+from bimo.core.schemas import ANALYTIC_TABLES, DUCKDB_TYPES, REGIONS
+from bimo.core.store import AnalyticStore, unbound_table
+
+LEVEL_COLUMNS: dict[str, str] = {
+    "SCHULE": "schulnummer",
+    "GEMEINDE": "gemeinde_ags",
+    "KREIS": "kreis_ags",
+    "LAND": "land_ags",
+    "KREISTYP": "kreistyp_ags",
+}
+KREISTYP_PREFIX = "KT-"
+
+
+class IndicatorContext:
+    """Tables and helpers for one computation (see the contract in ``docs/indicators.md``)."""
+
+    def __init__(
+        self,
+        source: AnalyticStore | Any,
+        *,
+        min_cell: int = 5,
+        years: Sequence[int] | None = None,
+    ) -> None:
+        self.store: AnalyticStore | None = source if isinstance(source, AnalyticStore) else None
+        self.backend: Any = None if self.store is not None else source
+        self.min_cell = min_cell
+        self.years: list[int] | None = sorted(years) if years is not None else None
+        if self.store is not None:
+            _empty_views_for_missing_tables(self.store)
+
+    # --- tables ----------------------------------------------------------------------------
+
+    def table(self, name: str) -> ir.Table:
+        """The analytic table ``name`` as an Ibis table of this context's backend."""
+        if self.store is not None:
+            return unbound_table(ANALYTIC_TABLES[name])
+        return self.backend.table(name)
+
+    def students(self) -> ir.Table:
+        """student_years + ``jahr`` + school attributes + ``land_ags`` + ``kreistyp_ags``."""
+        sy = self.table("student_years")
+        sc = self.table("schools").select(
+            "schulnummer", "traeger", "ganztag_form", "gemeinde_ags", "kreis_ags"
+        )
+        joined = sy.left_join(sc, "schulnummer").select(
+            *[sy[c] for c in sy.columns],
+            sc.traeger,
+            sc.ganztag_form,
+            sc.gemeinde_ags,
+            sc.kreis_ags,
+        )
+        joined = joined.mutate(jahr=joined.schuljahr.cast("int64"))
+        return self.with_regions(joined)
+
+    def with_regions(self, t: ir.Table, kreis_col: str = "kreis_ags") -> ir.Table:
+        """Add ``land_ags`` (first two digits) and ``kreistyp_ags`` (``KT-<kreistyp>``)."""
+        rg = self.table("regions")
+        kreise = rg.filter(rg.ebene == "KREIS").select(
+            _rk=rg.ags, kreistyp_ags=ibis.literal(KREISTYP_PREFIX) + rg.kreistyp
+        )
+        out = t.left_join(kreise, t[kreis_col] == kreise._rk).drop("_rk")
+        return out.mutate(land_ags=out[kreis_col].substr(0, 2))
+
+    @staticmethod
+    def region_column(level: str) -> str:
+        return LEVEL_COLUMNS[level]
+
+    # --- execution -------------------------------------------------------------------------
+
+    def execute(self, expr: ir.Table) -> pl.DataFrame:
+        """Run an expression on this context's backend and return a Polars frame."""
+        if self.store is not None:
+            sql = str(ibis.to_sql(expr, dialect="duckdb"))
+            frame: pl.DataFrame = self.store.raw.sql(sql).pl()
+            return frame
+        return pl.from_pandas(self.backend.execute(expr))
+
+    def school_map(self) -> pl.DataFrame:
+        """schulnummer → gemeinde_ags, kreis_ags, name."""
+        sc = self.table("schools")
+        return self.execute(sc.select("schulnummer", "name", "gemeinde_ags", "kreis_ags"))
+
+    def regions(self) -> pl.DataFrame:
+        rg = self.table("regions")
+        return self.execute(rg.select(*REGIONS.column_names))
+
+
+def _empty_views_for_missing_tables(store: AnalyticStore) -> None:
+    """A store written by an older BiMo (opened read-only, so without ``ensure_schema``) may
+    lack newer analytic tables; an empty temporary view per missing table lets indicators on
+    them yield no rows instead of failing. Writable stores always have every table."""
+    rows = store.raw.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
+    ).fetchall()
+    present = {r[0] for r in rows}
+    for spec in ANALYTIC_TABLES.values():
+        if spec.name in present:
+            continue
+        cols = ", ".join(
+            f'CAST(NULL AS {DUCKDB_TYPES[c.dtype]}) AS "{c.name}"' for c in spec.columns
+        )
+        store.raw.execute(
+            f'CREATE TEMP VIEW IF NOT EXISTS "{spec.name}" AS SELECT {cols} WHERE false'
+        )

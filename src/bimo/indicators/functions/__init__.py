@@ -1,0 +1,1 @@
+"""Indicator functions (function form of `berechnung`) used by the catalogue."""

@@ -1,0 +1,145 @@
+"""The application factory: ``create_app()`` builds the FastAPI app with all middleware.
+
+Order of the layers around every request (outermost first): :class:`FrameMiddleware`
+(security headers, request id, JSON access log) → :class:`SessionMiddleware` (signed cookie)
+→ FastAPI, where the global :func:`csrf_protect` dependency guards every unsafe method.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from bimo import __version__
+from bimo.core.config import Settings, get_settings
+from bimo.core.errors import ConfigError
+from bimo.core.operational import OperationalStore
+from bimo.web import auth, health, pages
+from bimo.web.csrf import csrf_protect
+from bimo.web.deps import HierarchyCache, WebContext
+from bimo.web.logs import FrameMiddleware
+from bimo.web.rendering import STATIC_DIR, render
+from bimo.web.session import SessionMiddleware
+from bimo.web.settings import OidcSettings, WebSettings
+
+SECRET_FILE = "web-secret.key"
+_MIN_SECRET = 32
+
+ERROR_TITLES: dict[int, str] = {
+    400: "Ungültige Anfrage",
+    403: "Zugriff verweigert",
+    404: "Seite nicht gefunden",
+    405: "Methode nicht erlaubt",
+    422: "Ungültige Eingabe",
+}
+ERROR_TEXTS: dict[int, str] = {
+    403: "Sie haben keine Berechtigung für diese Seite.",
+    404: "Die angeforderte Seite gibt es nicht.",
+    405: "Diese Aktion ist hier nicht möglich.",
+    422: "Die Eingaben sind unvollständig oder ungültig.",
+}
+
+
+def resolve_secret(web: WebSettings, core: Settings) -> str:
+    """The signing key: from the setting, else from (or newly into) ``DATA_DIR/web-secret.key``.
+
+    The file is created atomically with mode 0600, so several uvicorn workers starting at
+    once all end up with the same key.
+    """
+    if web.secret_key is not None:
+        value = web.secret_key.get_secret_value()
+        if len(value) < _MIN_SECRET:
+            raise ConfigError(
+                f"BIMO_WEB_SECRET_KEY ist zu kurz: mindestens {_MIN_SECRET} Zeichen erforderlich."
+            )
+        return value
+    path = core.data_dir / SECRET_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        value = path.read_text(encoding="ascii").strip()
+        if len(value) < _MIN_SECRET:
+            raise ConfigError(f"{path} enthält keinen brauchbaren Schlüssel.") from None
+        return value
+    value = secrets.token_urlsafe(48)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(value)
+    return value
+
+
+def _wants_json(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return request.url.path.startswith("/api/") or (
+        "application/json" in accept and "text/html" not in accept
+    )
+
+
+def _error_response(request: Request, status: int, detail: str | None) -> Response:
+    title = ERROR_TITLES.get(status, "Fehler")
+    text = detail if detail and status in (400, 403) else ERROR_TEXTS.get(status, title)
+    if _wants_json(request):
+        return JSONResponse({"detail": text}, status_code=status)
+    return render(request, "fehler.html", {"title": title, "meldung": text}, status_code=status)
+
+
+def create_app(
+    settings: WebSettings | None = None,
+    *,
+    core_settings: Settings | None = None,
+    store: OperationalStore | None = None,
+    oidc_settings: OidcSettings | None = None,
+) -> FastAPI:
+    """Build the web application (uvicorn: ``bimo.web.app:create_app`` with ``factory=True``)."""
+    web = settings or WebSettings()
+    core = core_settings or get_settings()
+    operational = store or OperationalStore.from_settings(core)
+    duckdb_path: Path = core.resolved_duckdb_path
+    app = FastAPI(
+        title="BiMo – Bildungsmonitoring",
+        version=__version__,
+        # The interactive docs load scripts from a CDN, which the CSP forbids; the API issue
+        # serves them from vendored files.
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+        dependencies=[Depends(csrf_protect)],
+    )
+    oidc = oidc_settings or OidcSettings()
+    app.state.bimo = WebContext(
+        web, operational, duckdb_path, HierarchyCache(duckdb_path), oidc=oidc
+    )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        response = _error_response(request, exc.status_code, str(exc.detail))
+        for name, value in (exc.headers or {}).items():
+            response.headers[name] = value
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        return _error_response(request, 422, None)
+
+    app.include_router(health.router)
+    app.include_router(pages.router)
+    app.include_router(auth.router)
+    if oidc.enabled:
+        from bimo.web.oidc import oidc_router  # authlib is only imported when OIDC is on
+
+        app.include_router(oidc_router(oidc))
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(
+        SessionMiddleware,
+        secret=resolve_secret(web, core),
+        max_age_seconds=web.session_max_hours * 3600,
+    )
+    app.add_middleware(FrameMiddleware)
+    return app

@@ -1,0 +1,48 @@
+"""Settings of the web application (``BIMO_WEB_*``), separate from the shared core settings."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class WebSettings(BaseSettings):
+    """Documented in ``docs/web.md``."""
+
+    model_config = SettingsConfigDict(env_prefix="BIMO_WEB_", env_file=".env", extra="ignore")
+
+    secret_key: SecretStr | None = Field(
+        None,
+        description="Schlüssel zum Signieren der Sitzungs-Cookies (mind. 32 Zeichen); ohne "
+        "Angabe wird einer erzeugt und in DATA_DIR/web-secret.key gespeichert",
+    )
+    session_idle_minutes: int = Field(30, ge=1, description="Abmeldung nach Inaktivität")
+    session_max_hours: int = Field(8, ge=1, description="Höchstdauer einer Sitzung")
+    trusted_proxies: str = Field(
+        "127.0.0.1",
+        description="Adressen von Reverse-Proxys, deren X-Forwarded-Proto/-For geglaubt wird "
+        "(kommagetrennt; '*' für alle)",
+    )
+    site_name: str = Field("BiMo Bildungsmonitoring", description="Name im Seitenkopf")
+
+
+class OidcSettings(BaseSettings):
+    """OpenID Connect login (e.g. VIDIS/Keycloak); off unless issuer and client id are set."""
+
+    model_config = SettingsConfigDict(env_prefix="BIMO_OIDC_", env_file=".env", extra="ignore")
+
+    issuer: str | None = Field(None, description="Issuer-URL des Identitätsdienstes")
+    client_id: str | None = Field(None, description="Client-ID von BiMo beim Dienst")
+    client_secret: SecretStr | None = Field(
+        None, description="Client-Secret (vertraulicher Client); ohne: öffentlicher Client"
+    )
+    scopes: str = Field("openid", description="Angeforderte Scopes (Leerzeichen-getrennt)")
+    display_name: str = Field("Identitätsdienst", description="Name auf der Anmeldeseite")
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.issuer and self.client_id)
+
+    @property
+    def metadata_url(self) -> str:
+        return f"{(self.issuer or '').rstrip('/')}/.well-known/openid-configuration"

@@ -1,0 +1,101 @@
+"""A real OpenID provider (npm ``oidc-provider``, run with node) for the end-to-end test.
+
+The npm package is installed once into a cache directory under the temp dir (from the npm
+registry) when it is not there yet. Without node/npm the test is skipped locally and fails in
+CI (``CI`` set), like the PostgreSQL tests.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from bimo.testing.postgres import skip_or_fail
+
+OIDC_PROVIDER_VERSION = "9.13.3"
+SCRIPT = Path(__file__).with_name("provider.mjs")
+CLIENT_ID = "bimo-test"
+CLIENT_SECRET = "test-client-secret-0123456789abcdef"
+REDIRECT_URI = "http://testserver/anmelden/oidc/rueckruf"
+
+
+@dataclass(frozen=True)
+class RunningProvider:
+    issuer: str
+    client_id: str = CLIENT_ID
+    client_secret: str = CLIENT_SECRET
+
+
+def _modules_dir() -> Path:
+    cache = Path(tempfile.gettempdir()) / f"bimo-test-oidc-provider-{OIDC_PROVIDER_VERSION}"
+    if (cache / "node_modules" / "oidc-provider" / "package.json").exists():
+        return cache
+    npm = shutil.which("npm")
+    if npm is None:
+        skip_or_fail("npm fehlt: der OIDC-Test braucht node und npm")
+    cache.mkdir(parents=True, exist_ok=True)
+    (cache / "package.json").write_text('{"private": true}\n', encoding="utf-8")
+    result = subprocess.run(
+        [
+            npm,
+            "install",
+            "--no-audit",
+            "--no-fund",
+            "--prefix",
+            str(cache),
+            f"oidc-provider@{OIDC_PROVIDER_VERSION}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    if result.returncode != 0:
+        skip_or_fail(f"npm install oidc-provider fehlgeschlagen: {result.stderr[-500:]}")
+    return cache
+
+
+@pytest.fixture(scope="module")
+def oidc_provider() -> Iterator[RunningProvider]:
+    node = shutil.which("node")
+    if node is None:
+        skip_or_fail("node fehlt: der OIDC-Test braucht node 20")
+    modules = _modules_dir()
+    env = {
+        **os.environ,
+        "OIDC_MODULES": str(modules),
+        "OIDC_CLIENT_ID": CLIENT_ID,
+        "OIDC_CLIENT_SECRET": CLIENT_SECRET,
+        "OIDC_REDIRECT_URI": REDIRECT_URI,
+    }
+    process = subprocess.Popen(
+        [node, str(SCRIPT)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        lines: list[str] = []
+        reader = threading.Thread(
+            target=lambda: lines.append(process.stdout.readline() if process.stdout else "")
+        )
+        reader.start()
+        reader.join(timeout=60)
+        if not lines or not lines[0].startswith("READY "):
+            process.kill()
+            _out, err = process.communicate(timeout=10)
+            raise RuntimeError(f"OIDC-Provider startet nicht: {err[-2000:]}")
+        yield RunningProvider(issuer=lines[0].split()[1])
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.communicate(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.communicate()
