@@ -3,7 +3,10 @@
 Steps, in the one-way data flow of BiMo: generate Musterland → Vertrauensstelle pseudonymises
 the schools' delivery → validated import (clean files, then the dirty variant with quarantine)
 → linkage checks and probabilistic matching → disclosure-controlled Bildungsverlauf tables →
-a simulated Lernstandserhebung scaled with the IRT engine → an overview page served locally.
+a simulated Lernstandserhebung scaled with the IRT engine → four Lernstand waves in the analytic
+store → the indicator catalogue for every region and year → the Bildungsbericht of the largest
+Kreis (HTML + PDF/UA) → the Open Data export → an internal feedback report for one school → an
+overview page served locally.
 
 The demo's pseudonymisation key exists only in memory: it is never written anywhere.
 """
@@ -107,6 +110,29 @@ def run_demo(config: DemoConfig) -> DemoResult:
         "Lernstandserhebung: Skalierung und Kompetenzstufen",
         lambda: steps.lernstand(store_path, out / "lernstand", out / "veroeffentlichung"),
     )
+    _step(
+        result,
+        "Lernstandserhebungen von vier Jahren in den Analysebestand",
+        lambda: steps.lernstand_waves(store_path, out / "lernstand_wellen"),
+    )
+    _step(result, "Indikatoren berechnen und schützen", lambda: steps.indicators(store_path))
+    published = out / "veroeffentlichung"
+    _step(
+        result,
+        "Bildungsbericht (HTML und PDF)",
+        lambda: steps.bildungsbericht(store_path, published / "bildungsbericht"),
+    )
+    _step(
+        result,
+        "Open Data (CSV, Parquet, DCAT-AP.de)",
+        lambda: steps.open_data(store_path, published / "opendata"),
+    )
+    # The school feedback is internal to the school: written outside the published directory.
+    _step(
+        result,
+        "Rückmeldung an eine Schule (intern)",
+        lambda: steps.rueckmeldung(store_path, out / "intern" / "rueckmeldungen"),
+    )
     (out / "demo.json").write_text(
         json.dumps(result.steps, indent=2, ensure_ascii=False, default=str), encoding="utf-8"
     )
@@ -145,7 +171,8 @@ def demo_command(
     port: int = typer.Option(8000, help="Port für --serve"),
 ) -> None:
     """Alles Gebaute einmal durchlaufen: Musterland → Pseudonymisierung → Import →
-    Verlaufsprüfung → geschützte Tabellen → Lernstandserhebung; danach Ergebnisse anzeigen."""
+    Verlaufsprüfung → geschützte Tabellen → Lernstandserhebungen → Indikatoren → Bildungsbericht →
+    Open Data → Rückmeldung an eine Schule; danach Ergebnisse anzeigen."""
     get_settings()  # fail early on invalid BIMO_* settings
     result = run_demo(DemoConfig(out=out, students=students, years=years, seed=seed))
     console.print(_summary(result))

@@ -158,7 +158,9 @@ def write_overview(directory: Path, steps: list[dict[str, Any]]) -> Path:
     files = sorted(
         p.relative_to(directory).as_posix()
         for p in directory.rglob("*")
-        if p.is_file() and p.suffix in {".csv", ".json", ".parquet"}
+        if p.is_file()
+        and p.suffix in {".csv", ".json", ".parquet", ".ttl", ".jsonld"}
+        and "opendata" not in p.parts
     )
     rows = "\n".join(
         f'<tr><th scope="row">{html.escape(str(step["schritt"]))}</th>'
@@ -181,6 +183,16 @@ Das Bildungsportal folgt; bis dahin zeigt diese Seite die Ergebnisdateien.</p>
 <tbody>
 {rows}
 </tbody></table>
+<h2>Bildungsbericht und Open Data</h2>
+<ul>
+<li><a href="bildungsbericht/bildungsbericht.html">Bildungsbericht (HTML, mit interaktiven
+Grafiken)</a></li>
+<li><a href="bildungsbericht/bildungsbericht.pdf">Bildungsbericht (barrierearmes PDF)</a></li>
+<li><a href="opendata/">Open-Data-Export</a>: je Indikator CSV und Parquet,
+<a href="opendata/datapackage.json">datapackage.json</a> (Frictionless),
+DCAT-AP.de-Metadaten (<a href="opendata/dcat.ttl">Turtle</a>,
+<a href="opendata/dcat.jsonld">JSON-LD</a>)</li>
+</ul>
 <h2>Dateien</h2>
 <ul>
 {links}
@@ -239,3 +251,93 @@ def lernstand(store_path: Path, work: Path, published: Path) -> dict[str, Any]:
         "korrelation_eap_wahrer_wert": round(float(correlation), 3),
         "schulen_im_fairen_vergleich": below.height,
     }
+
+
+def lernstand_waves(store_path: Path, work: Path) -> dict[str, Any]:
+    """Four grade-4 waves on a common metric, stored as LS4-<year> in the analytic store."""
+    from bimo.assessment.results import run_lernstand_waves
+
+    with AnalyticStore(store_path, read_only=True) as store:
+        last = store.raw.execute("SELECT max(schuljahr) FROM student_years").fetchall()[0][0]
+    if last is None:
+        raise BimoError("Der Analysebestand enthält keine Schülerdaten (student_years).")
+    return run_lernstand_waves(store_path, work, [int(last) - k for k in (3, 2, 1, 0)])
+
+
+def indicators(store_path: Path) -> dict[str, Any]:
+    """The whole indicator catalogue for every region and year, protected and stored."""
+    from bimo.indicators import compute, load_catalog, write_values
+
+    catalog = load_catalog()
+    with AnalyticStore(store_path) as store:
+        values = compute(store, catalog)
+        write_values(store, values)
+    public = values.filter(~pl.col("intern"))
+    flags = public["flag"].value_counts()
+    counts = {str(f or "veröffentlicht"): int(n) for f, n in flags.iter_rows()}
+    return {
+        "indikatoren": len(catalog),
+        "werte": values.height,
+        "davon_intern_schulebene": values.height - public.height,
+        "oeffentliche_werte_nach_zeichen": counts,
+    }
+
+
+def _demo_kreis(store: AnalyticStore) -> tuple[str, int]:
+    """The Kreis with the most students in the latest year (the demo's report region)."""
+    row = store.raw.execute(
+        """
+        SELECT s.kreis_ags, y.schuljahr FROM student_years y JOIN schools s USING (schulnummer)
+        WHERE y.schuljahr = (SELECT max(schuljahr) FROM student_years)
+        GROUP BY 1, 2 ORDER BY count(*) DESC, 1 LIMIT 1
+        """
+    ).fetchall()
+    if not row:
+        raise BimoError("Der Analysebestand enthält keine Schülerdaten (student_years).")
+    return str(row[0][0]), int(row[0][1])
+
+
+def bildungsbericht(store_path: Path, out: Path) -> dict[str, Any]:
+    """The Bildungsbericht (HTML + PDF/UA) of the demo's largest Kreis for the latest year."""
+    from bimo.reports.cli import generate_bildungsbericht
+
+    with AnalyticStore(store_path, read_only=True) as store:
+        kreis, year = _demo_kreis(store)
+        html_path, pdf_path = generate_bildungsbericht(store, kreis, year, out)
+    return {
+        "kreis": kreis,
+        "jahr": year,
+        "html": html_path.name,
+        "pdf": pdf_path.name,
+        "pdf_kib": round(pdf_path.stat().st_size / 1024),
+    }
+
+
+def rueckmeldung(store_path: Path, out: Path) -> dict[str, Any]:
+    """The internal feedback report of the school with the most tested students (latest wave)."""
+    from bimo.reports.feedback import build_school_feedback
+
+    with AnalyticStore(store_path, read_only=True) as store:
+        row = store.raw.execute(
+            """
+            SELECT erhebung, schulnummer FROM assessment_results
+            WHERE pv_nr = 1 AND schuljahr = (SELECT max(schuljahr) FROM assessment_results)
+            GROUP BY 1, 2 ORDER BY count(*) DESC, 2 LIMIT 1
+            """
+        ).fetchall()
+        if not row:
+            raise BimoError("Der Analysebestand enthält keine Lernstandsergebnisse.")
+        erhebung, school = str(row[0][0]), str(row[0][1])
+        files = build_school_feedback(store, erhebung, school, out)
+    return {"erhebung": erhebung, "schule": school, "pdf": files.pdf.name}
+
+
+def open_data(store_path: Path, out: Path) -> dict[str, Any]:
+    """Open Data export of the published indicator values (CSV, Parquet, DCAT-AP.de)."""
+    from bimo.indicators import load_catalog, read_values
+    from bimo.opendata import export_open_data
+
+    with AnalyticStore(store_path, read_only=True) as store:
+        values = read_values(store)
+    result = export_open_data(values, load_catalog(), out)
+    return {"indikatoren": len(result.rows), "zeilen": result.exported_rows}

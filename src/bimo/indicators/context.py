@@ -9,7 +9,8 @@ bind tables with ``backend.table(name)``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
 import ibis
@@ -27,6 +28,7 @@ LEVEL_COLUMNS: dict[str, str] = {
     "KREISTYP": "kreistyp_ags",
 }
 KREISTYP_PREFIX = "KT-"
+_CACHE_NUMBERS = itertools.count()
 
 
 class IndicatorContext:
@@ -43,16 +45,27 @@ class IndicatorContext:
         self.backend: Any = None if self.store is not None else source
         self.min_cell = min_cell
         self.years: list[int] | None = sorted(years) if years is not None else None
+        self._cache: dict[Hashable, ir.Table] = {}
         if self.store is not None:
             _empty_views_for_missing_tables(self.store)
 
     # --- tables ----------------------------------------------------------------------------
 
     def table(self, name: str) -> ir.Table:
-        """The analytic table ``name`` as an Ibis table of this context's backend."""
-        if self.store is not None:
-            return unbound_table(ANALYTIC_TABLES[name])
-        return self.backend.table(name)
+        """The analytic table ``name`` as an Ibis table of this context's backend.
+
+        ``student_years`` comes with the publication convention for Geschlecht applied (see
+        :func:`publication_sex`), so every indicator uses the same categories.
+        """
+        t: ir.Table
+        t = (
+            unbound_table(ANALYTIC_TABLES[name])
+            if self.store is not None
+            else self.backend.table(name)
+        )
+        if name == "student_years":
+            t = t.mutate(geschlecht=publication_sex(t))
+        return t
 
     def students(self) -> ir.Table:
         """student_years + ``jahr`` + school attributes + ``land_ags`` + ``kreistyp_ags``."""
@@ -83,6 +96,25 @@ class IndicatorContext:
     def region_column(level: str) -> str:
         return LEVEL_COLUMNS[level]
 
+    def cached(self, key: Hashable, build: Callable[[], ir.Table]) -> ir.Table:
+        """An intermediate result shared by several indicators of one computation.
+
+        The four transition indicators (D02–D05) need the same linked person-year table;
+        building it once instead of four times saves about a third of the query time of the
+        whole catalogue. With the DuckDB store the result is materialised as a temporary table
+        (gone when the connection closes); other backends get the expression itself (Spark
+        plans it anew, which is correct, only slower).
+        """
+        if key not in self._cache:
+            expr = build()
+            if self.store is not None:
+                name = f"_bimo_indicator_cache_{next(_CACHE_NUMBERS)}"
+                sql = str(ibis.to_sql(expr, dialect="duckdb"))
+                self.store.raw.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {sql}')
+                expr = ibis.table(expr.schema(), name=name)
+            self._cache[key] = expr
+        return self._cache[key]
+
     # --- execution -------------------------------------------------------------------------
 
     def execute(self, expr: ir.Table) -> pl.DataFrame:
@@ -101,6 +133,21 @@ class IndicatorContext:
     def regions(self) -> pl.DataFrame:
         rg = self.table("regions")
         return self.execute(rg.select(*REGIONS.column_names))
+
+
+def publication_sex(t: ir.Table) -> ir.StringValue:
+    """Geschlecht as published: ``d`` (divers) and ``x`` (ohne Angabe) assigned to m or w.
+
+    This is the convention of the German official statistics: persons with the entries
+    "divers" or "ohne Angabe" are so few that publishing them as categories would force the
+    suppression of almost every cell of a sex breakdown (and, as complements, of the m and w
+    cells); Destatis therefore assigns them at random to "männlich" or "weiblich". BiMo uses
+    the record's fixed random key (``record_key`` < 0.5 → m, otherwise w; a missing key counts
+    as w), so the assignment is random across persons but the same in every table and year.
+    """
+    other = t.geschlecht.isin(["d", "x"])
+    assigned = ibis.ifelse(t.record_key.fill_null(1.0) < 0.5, "m", "w")
+    return ibis.ifelse(other, assigned, t.geschlecht)
 
 
 def _empty_views_for_missing_tables(store: AnalyticStore) -> None:

@@ -311,12 +311,18 @@ def _full_marks(
     # A Kreistyp table whose margin differs from the Kreis margin (a Kreis without kreistyp)
     # cannot share the Land cells; it is protected as a set of its own.
     kt_apart = "KREISTYP" in table_levels and "KREIS" in levels and kt_total != kreis_total
-    groups = [[lv for lv in table_levels if not (kt_apart and lv == "KREISTYP")]]
-    if kt_apart:
-        groups.append(["KREISTYP"])
     marks: list[pl.DataFrame] = []
-    for group in groups:
-        marks.extend(_protect_group(public, ind, maps, config, group))
+    derived = None
+    if "KREISTYP" in table_levels and "KREIS" in table_levels and not kt_apart and lands:
+        derived = _kreistyp_from_kreise(public, ind, maps, config, table_levels, lands[0])
+    if derived is not None:
+        marks = derived
+    else:
+        groups = [[lv for lv in table_levels if not (kt_apart and lv == "KREISTYP")]]
+        if kt_apart:
+            groups.append(["KREISTYP"])
+        for group in groups:
+            marks.extend(_protect_group(public, ind, maps, config, group))
     secret = pl.concat(marks, how="vertical")
     if land_from_margin:
         margin = secret.filter((pl.col("ebene") == "KREIS") & (pl.col("ags") == TOTAL))
@@ -328,6 +334,63 @@ def _full_marks(
     return out.with_columns(
         pl.col("z_secret").fill_null(False), pl.col("n_secret").fill_null(False)
     )
+
+
+def _kreistyp_from_kreise(
+    public: pl.DataFrame,
+    ind: Indicator,
+    maps: RegionMaps,
+    config: ProtectionConfig,
+    table_levels: list[str],
+    land: str,
+) -> list[pl.DataFrame] | None:
+    """Protect the Kreis tables first, then derive the Kreistyp pattern; None if it fails.
+
+    Protected jointly, Kreistyp cells add link equations (Kreistyp = sum of its Kreise) that
+    the cube search often satisfies most cheaply by suppressing the Land total — a Land value
+    of hundreds of cases blanked to protect two small Kreis cells. A Kreistyp value, however,
+    only reveals the sum of the suppressed Kreis cells of its group; so a Kreistyp cell is
+    suppressed exactly when one of its Kreise is suppressed in the same cell. The result is
+    accepted only if the LP audit of the complete joint table set (Kreis, Kreistyp, Land
+    margin, with all link equations) passes; otherwise the caller protects everything jointly.
+    """
+    kreis_levels = [lv for lv in table_levels if lv != "KREISTYP"]
+    marks = _protect_group(public, ind, maps, config, kreis_levels)
+    kreis_marks = pl.concat(marks, how="vertical").filter(
+        (pl.col("ebene") == "KREIS") & (pl.col("ags") != TOTAL)
+    )
+    kt_marks = (
+        kreis_marks.join(maps.kreistyp, left_on="ags", right_on="kreis_ags", how="inner")
+        .group_by("kreistyp_ags", "merkmal", "auspraegung")
+        .agg(pl.col("z_secret").any(), pl.col("n_secret").any())
+        .select(
+            ebene=pl.lit("KREISTYP"),
+            ags=pl.col("kreistyp_ags"),
+            merkmal=pl.col("merkmal"),
+            auspraegung=pl.col("auspraegung"),
+            z_secret=pl.col("z_secret"),
+            n_secret=pl.col("n_secret"),
+        )
+    )
+    kt_public = public.filter(pl.col("ebene") == "KREISTYP").select(KEYS)
+    kt_marks = kt_public.join(kt_marks, on=KEYS, how="left").with_columns(
+        pl.col("z_secret").fill_null(False), pl.col("n_secret").fill_null(False)
+    )
+    candidate = [*marks, kt_marks]
+    secret = pl.concat(candidate, how="vertical")
+    land_margin = secret.filter((pl.col("ebene") == "KREIS") & (pl.col("ags") == TOTAL))
+    complete = pl.concat(
+        [secret.filter(pl.col("ags") != TOTAL), land_margin.with_columns(ags=pl.lit(land))]
+    ).with_columns(ebene=pl.when(pl.col("ags") == land).then(pl.lit("LAND")).otherwise("ebene"))
+    checked = public.filter(pl.col("ebene").is_in([*table_levels, "LAND"])).join(
+        complete.unique(KEYS, keep="first"), on=KEYS, how="left"
+    )
+    checked = checked.with_columns(
+        pl.col("z_secret").fill_null(False), pl.col("n_secret").fill_null(False)
+    )
+    if not _joint_audit_passes(checked, ind, maps, config.resolved_min(), land):
+        return None
+    return candidate
 
 
 def _level_total(df: pl.DataFrame, level: str) -> float | None:

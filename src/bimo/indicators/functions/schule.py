@@ -113,12 +113,15 @@ def uebergangsquote(
     disaggregations are those of the Grundschule record.
     """
     dims = _dims(aufgliederungen)
-    result = transitions(
-        None,
-        None,
-        by=["kreis", *dims],
-        grundschule_jahre=grundschule_jahre,
-        prepared=_school_keyed(ctx, (grundschule_jahre + 1, grundschule_jahre + 1)),
+    result = ctx.cached(
+        ("transitions", grundschule_jahre, tuple(dims)),
+        lambda: transitions(
+            None,
+            None,
+            by=["kreis", *dims],
+            grundschule_jahre=grundschule_jahre,
+            prepared=_school_keyed(ctx, (grundschule_jahre + 1, grundschule_jahre + 1)),
+        ),
     )
     keys = ["schuljahr", "kreis_ags", *dims]
     hit = result.ziel_schulform.isin([str(s) for s in zielschulformen])
