@@ -16,7 +16,9 @@ import re
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import polars as pl
+import pypdfium2 as pdfium
 import pytest
 from typer.testing import CliRunner
 
@@ -61,7 +63,67 @@ def test_demo_produces_every_stage(demo_run: tuple[Path, str]) -> None:
     index = (out / "veroeffentlichung" / "index.html").read_text(encoding="utf-8")
     assert 'lang="de"' in index
     assert "kompetenzstufen_kreise.csv" in index
+    assert "bildungsbericht/bildungsbericht.pdf" in index
     assert "Fehler" not in output
+    for title in (
+        "Indikatoren berechnen und schützen",
+        "Bildungsbericht (HTML und PDF)",
+        "Open Data (CSV, Parquet, DCAT-AP.de)",
+        "Rückmeldung an eine Schule (intern)",
+    ):
+        assert title in titles
+
+
+def test_demo_publishes_no_internal_rows(demo_run: tuple[Path, str]) -> None:
+    out, _ = demo_run
+    published = out / "veroeffentlichung"
+    # The school feedback is internal: it is written outside the published directory.
+    assert list(published.rglob("rueckmeldung_*")) == []
+    assert list((out / "intern" / "rueckmeldungen").glob("rueckmeldung_*.pdf"))
+    opendata = published / "opendata"
+    assert (opendata / "datapackage.json").is_file() and (opendata / "dcat.ttl").is_file()
+    for csv in opendata.glob("*.csv"):
+        frame = pl.read_csv(csv, infer_schema_length=0)
+        assert "SCHULE" not in set(frame["ebene"]), csv.name
+
+
+def _coloured_share(image: np.ndarray) -> float:
+    """Share of clearly coloured (not grey) pixels: charts, not text or table lines."""
+    rgb = image[:, :, :3].astype(np.int16)
+    spread = rgb.max(axis=2) - rgb.min(axis=2)
+    return float((spread > 60).mean())
+
+
+def test_bildungsbericht_pages_show_charts_tables_and_symbols(
+    demo_run: tuple[Path, str], tmp_path: Path
+) -> None:
+    """The PDF of the demo's Bildungsbericht, rendered to PNG (images kept in ``tmp_path``)."""
+    out, _ = demo_run
+    pdf_path = out / "veroeffentlichung" / "bildungsbericht" / "bildungsbericht.pdf"
+    pdf = pdfium.PdfDocument(str(pdf_path))
+    try:
+        assert len(pdf) > 30
+        texts = [pdf[i].get_textpage().get_text_range() for i in range(len(pdf))]
+        coloured = []
+        for i in range(len(pdf)):
+            image = pdf[i].render(scale=0.5).to_numpy()
+            # Every page carries at least its running header and page number in grey.
+            assert (image < 230).mean() > 0.0005, f"Seite {i + 1} ist leer"
+            if _coloured_share(image) > 0.002:
+                coloured.append(i)
+            if i in (0, 3, 12):
+                pdf[i].render(scale=1.0).to_pil().save(tmp_path / f"seite_{i + 1:03d}.png")
+    finally:
+        pdf.close()
+    full = "\n".join(texts)
+    assert "Bildungsbericht" in texts[0]
+    assert "Inhalt" in full and "Glossar" in full and "Tabellenanhang" in full
+    # Charts: many pages carry coloured graphics; every chart has a numbered caption.
+    assert len(coloured) >= 10
+    assert sum("Abbildung" in t for t in texts) >= 10
+    # Tables with the official symbols and their explanation.
+    assert "Zeichenerklärung" in full
+    assert re.search(r"Seite \d+ von \d+", texts[5])
 
 
 def _identity_tokens(out: Path) -> dict[str, set[str]]:
@@ -96,6 +158,12 @@ def _strings_of(path: Path) -> str:
     """All text a file holds, however it is stored."""
     if path.suffix in TEXT_SUFFIXES:
         return path.read_text(encoding="utf-8", errors="replace")
+    if path.suffix == ".pdf":
+        pdf = pdfium.PdfDocument(str(path))
+        try:
+            return "\n".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf)))
+        finally:
+            pdf.close()
     if path.suffix == ".parquet":
         frame = pl.read_parquet(path)
         return "\n".join(

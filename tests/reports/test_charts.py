@@ -141,3 +141,19 @@ def test_grouped_bar_chart_labels_every_bar() -> None:
     svg = charts.to_svg(charts.grouped_bar_chart(bars, x_title="Prozent"))
     for text in ("10,0", "9,0", "8,5", "/"):
         assert f">{text}</text>" in svg
+
+
+def test_every_chart_builder_produces_a_valid_vega_lite_spec() -> None:
+    """Reports skip Altair's schema validation for speed; here every builder is validated."""
+    import altair as alt
+    from altair.utils.schemapi import validate_jsonschema
+
+    schema = alt.vegalite.v6.schema.core.load_schema()
+    bars = [Bar("Kreis A", 12.25, "region"), Bar("Kreis B", None, "andere", ".")]
+    grouped = [Bar("m", 10.0, "region", group="Kreis"), Bar("m", 9.0, "land", group="Land")]
+    for spec in (
+        charts.time_series_chart(_points(), y_title="Prozent"),
+        charts.bar_chart(bars, x_title="Prozent", reference=("Land", 10.0)),
+        charts.grouped_bar_chart(grouped, x_title="Prozent"),
+    ):
+        validate_jsonschema(spec, schema)

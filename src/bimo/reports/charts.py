@@ -79,6 +79,12 @@ SERIES_STYLES: dict[str, SeriesStyle] = {
 }
 
 
+# Altair validates every spec against the Vega-Lite JSON schema on ``to_dict``; with ~100 charts
+# per report that was a quarter of the report's CPU time. The builders are fixed code, so the
+# tests validate one spec of each builder (``tests/reports/test_charts.py``) and reports skip it.
+VALIDATE_SPECS = False
+
+
 def relative_luminance(color: str) -> float:
     """WCAG 2.1 relative luminance of a ``#rrggbb`` colour."""
     value = color.lstrip("#")
@@ -220,7 +226,7 @@ def time_series_chart(
         x=x, y=y, color=color, shape=shape, tooltip=tooltip
     )
     chart = alt.layer(lines, marks).properties(width=width, height=height)
-    spec: dict[str, Any] = _base_config(chart).to_dict()
+    spec: dict[str, Any] = _base_config(chart).to_dict(validate=VALIDATE_SPECS)
     return spec
 
 
@@ -315,7 +321,7 @@ def bar_chart(
         layers.append(rule)
     layers.extend(text_layers)  # value labels on top of the reference line
     chart = alt.layer(*layers).properties(width=width, height=max(60, 20 * len(bars)))
-    spec: dict[str, Any] = _base_config(chart).to_dict()
+    spec: dict[str, Any] = _base_config(chart).to_dict(validate=VALIDATE_SPECS)
     return spec
 
 
@@ -363,7 +369,7 @@ def grouped_bar_chart(
         .transform_calculate(x_text="isValid(datum.Wert) ? datum.Wert : 0")
     )
     chart = alt.layer(bars_layer, labels).properties(width=width, height=alt.Step(14))
-    spec: dict[str, Any] = _base_config(chart).to_dict()
+    spec: dict[str, Any] = _base_config(chart).to_dict(validate=VALIDATE_SPECS)
     return spec
 
 
