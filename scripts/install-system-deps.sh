@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# System packages the test suite needs: PostgreSQL 15 server binaries (throwaway test cluster)
-# and a Java runtime (PySpark local mode). Installs only what is missing.
+# System packages the test suite needs: PostgreSQL 15 server binaries (throwaway test cluster),
+# a Java runtime (PySpark local mode) and Node.js + npm (the local OIDC provider of the login
+# tests, installed from the npm registry at test time). Installs only what is missing.
 set -euo pipefail
 need=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v java >/dev/null 2>&1 || need+=(default-jre-headless)
+command -v node >/dev/null 2>&1 || need+=(nodejs)
+command -v npm >/dev/null 2>&1 || need+=(npm)
 if [ "${#need[@]}" -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "Bitte als root installieren: apt-get install ${need[*]}" >&2; exit 1
