@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from bimo.core.config import get_settings
+from tests.spark_support import spark  # noqa: F401  (the shared PySpark session fixture)
 
 pytest_plugins = ["bimo.testing.postgres"]
 

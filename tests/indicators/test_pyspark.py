@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import os
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pytest
 
-from bimo.core.schemas import ANALYTIC_TABLES, IBIS_TYPES
 from bimo.indicators import compute, load_catalog
 from bimo.indicators.compile import fine_parts
 from bimo.indicators.context import IndicatorContext
 from tests.indicators.builder import U3, indicator_yaml, write
 from tests.indicators.test_engine import NDH, WDH3, _data
+from tests.spark_support import to_spark
 
 pytestmark = [
     pytest.mark.slow,
@@ -26,28 +23,6 @@ pytestmark = [
 ]
 
 TABLES = ("regions", "schools", "student_years", "population", "childcare")
-SPARK_TYPES = {"string": "string", "int64": "bigint", "float64": "double", "boolean": "boolean"}
-
-
-@pytest.fixture(scope="module")
-def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    sql = pytest.importorskip("pyspark.sql")
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    session = (
-        sql.SparkSession.builder.master("local[1]")
-        .appName("bimo-indikatoren-test")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "1")
-        .config("spark.default.parallelism", "1")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.driver.memory", "512m")
-        .config("spark.sql.warehouse.dir", str(tmp_path_factory.mktemp("spark-warehouse")))
-        .config("spark.sql.catalogImplementation", "in-memory")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
 
 
 def _canonical(df: pl.DataFrame) -> list[tuple[Any, ...]]:
@@ -69,12 +44,7 @@ def test_same_values_as_duckdb(tmp_path: Path, spark: Any) -> None:
     catalog = load_catalog(folder)
 
     store = _data().store(tmp_path / "s.duckdb")
-    for name in TABLES:
-        spec = ANALYTIC_TABLES[name]
-        frame = store.raw.sql(f'SELECT * FROM "{name}"').pl().to_pandas()
-        ddl = ", ".join(f"`{c.name}` {SPARK_TYPES[IBIS_TYPES[c.dtype]]}" for c in spec.columns)
-        # Temporary views only: nothing is written to a Spark warehouse.
-        spark.createDataFrame(frame, schema=ddl).createOrReplaceTempView(name)
+    to_spark(spark, store, TABLES)
     con = ibis.pyspark.connect(spark)
 
     # The fine-grained query of every declarative indicator, row for row.

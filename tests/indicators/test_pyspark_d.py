@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pytest
 
-from bimo.core.schemas import ANALYTIC_TABLES, IBIS_TYPES
 from bimo.indicators import compute, load_catalog
 from tests.indicators.builder_d import FS1, GS1, GS2, GY1, GY2, HS2, IGS2, K1, K2, RS1, Data
+from tests.spark_support import to_spark
 
 pytestmark = [
     pytest.mark.slow,
@@ -23,30 +20,8 @@ pytestmark = [
 ]
 
 TABLES = ("regions", "schools", "student_years", "population", "assessment_results")
-SPARK_TYPES = {"string": "string", "int64": "bigint", "float64": "double", "boolean": "boolean"}
 # Every function of schule.py and lernstand.py, additive and non-additive.
 FUNCTION_IDS = ["D02", "D07", "D13", "D15", "D20"]
-
-
-@pytest.fixture(scope="module")
-def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    sql = pytest.importorskip("pyspark.sql")
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    session = (
-        sql.SparkSession.builder.master("local[1]")
-        .appName("bimo-indikatoren-d-test")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "1")
-        .config("spark.default.parallelism", "1")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.driver.memory", "512m")
-        .config("spark.sql.warehouse.dir", str(tmp_path_factory.mktemp("spark-warehouse")))
-        .config("spark.sql.catalogImplementation", "in-memory")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
 
 
 def _data() -> Data:
@@ -77,11 +52,7 @@ def test_area_d_functions_on_spark(tmp_path: Path, spark: Any) -> None:
     import ibis
 
     store = _data().store(tmp_path / "d.duckdb")
-    for name in TABLES:
-        spec = ANALYTIC_TABLES[name]
-        frame = store.raw.sql(f'SELECT * FROM "{name}"').pl().to_pandas()
-        ddl = ", ".join(f"`{c.name}` {SPARK_TYPES[IBIS_TYPES[c.dtype]]}" for c in spec.columns)
-        spark.createDataFrame(frame, schema=ddl).createOrReplaceTempView(name)
+    to_spark(spark, store, TABLES)
     con = ibis.pyspark.connect(spark)
     catalog = load_catalog()
     # Each non-additive function runs once per level × Merkmal; three levels cover the

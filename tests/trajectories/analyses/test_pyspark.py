@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +16,7 @@ from bimo.trajectories.analyses import (
     school_form_changes,
     transitions,
 )
+from tests.spark_support import to_spark
 from tests.trajectories.analyses.builder import GS1, GY1, HS2, RS1, Data
 from tests.trajectories.analyses.test_repetition import repetition_data
 
@@ -30,29 +28,6 @@ pytestmark = [
 ]
 
 TABLES = ("student_years", "schools", "population")
-SPARK_TYPES = {"string": "string", "int64": "bigint", "float64": "double", "boolean": "boolean"}
-
-
-@pytest.fixture(scope="module")
-def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    sql = pytest.importorskip("pyspark.sql")
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    session = (
-        sql.SparkSession.builder.master("local[1]")
-        .appName("bimo-verlauf-test")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "1")
-        .config("spark.default.parallelism", "1")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.driver.memory", "512m")
-        # Never write a warehouse or metastore into the working directory.
-        .config("spark.sql.warehouse.dir", str(tmp_path_factory.mktemp("spark-warehouse")))
-        .config("spark.sql.catalogImplementation", "in-memory")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
 
 
 def _data() -> Data:
@@ -86,16 +61,7 @@ def test_same_results_as_duckdb(tmp_path: Path, spark: Any) -> None:
     store: AnalyticStore = _data().store(tmp_path / "s.duckdb")
     duck = {t: store.table(t) for t in TABLES}
     con = ibis.pyspark.connect(spark)
-    for t in TABLES:
-        table = store.table(t)
-        frame = store.ibis().to_pyarrow(table).to_pandas()
-        # Explicit types: all-null columns would otherwise be inferred as double.
-        ddl = ", ".join(
-            f"`{name}` {SPARK_TYPES[str(dtype).lstrip('!')]}"
-            for name, dtype in table.schema().items()
-        )
-        # Temporary views only: nothing is written to a Spark warehouse.
-        spark.createDataFrame(frame, schema=ddl).createOrReplaceTempView(f"bimo_{t}")
+    to_spark(spark, store, TABLES, prefix="bimo_")
     sparkt = {t: con.table(f"bimo_{t}") for t in TABLES}
 
     def both(build: Any) -> None:
