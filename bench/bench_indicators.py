@@ -14,13 +14,12 @@ the slowest indicators; output rows; suppressed rows; peak RSS; CPU time.
 from __future__ import annotations
 
 import os
-import resource
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from bench.musterland_data import peak_rss_bytes, prepare
 
 DIR_ENV = "BIMO_BENCH_INDICATORS_DIR"
 FULL = (1_000_000, 13)
@@ -28,70 +27,13 @@ QUICK = (100_000, 5)
 FIRST_YEAR = 2012
 THREADS = 2
 
-_PREPARE = """
-import sys, time
-from pathlib import Path
-from bimo.core.store import AnalyticStore
-from bimo.ingest.importer import import_directory
-from bimo.synth.generator import SynthConfig, generate
-students, years, base = int(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3])
-gen = imp = 0.0
-# A kept store needs no generated files any more.
-if not (base / "store.duckdb").exists() and not (base / "synth" / "student_years.parquet").exists():
-    t = time.perf_counter()
-    generate(SynthConfig(base / "synth", students=students, years=years, first_year={first}))
-    gen = time.perf_counter() - t
-if not (base / "store.duckdb").exists():
-    t = time.perf_counter()
-    with AnalyticStore(base / "store.duckdb") as store:
-        import_directory(base / "synth", store)
-    imp = time.perf_counter() - t
-# Lernstand results (four grade-4 waves) so that D20–D22 are measured on real work too.
-les = 0.0
-with AnalyticStore(base / "store.duckdb", read_only=True) as store:
-    have = store.raw.execute("SELECT count(*) FROM assessment_results").fetchall()[0][0]
-    last = store.raw.execute("SELECT max(schuljahr) FROM student_years").fetchall()[0][0]
-if not have:
-    from bimo.assessment.results import run_lernstand_waves
-    t = time.perf_counter()
-    waves = [last - 3, last - 2, last - 1, last]
-    run_lernstand_waves(base / "store.duckdb", base / "lernstand", waves)
-    les = time.perf_counter() - t
-print(gen, imp, les)
-"""
-
-
-def _peak_rss_bytes() -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) * 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-
-
-def prepare_data(students: int, years: int, base: Path) -> tuple[float, float, float]:
-    """Generate, import and store Lernstand waves in a child process; seconds (0 if reused)."""
-    base.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            _PREPARE.format(first=FIRST_YEAR),
-            *map(str, (students, years, base)),
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    gen, imp, les = (float(x) for x in done.stdout.split()[-3:])
-    return gen, imp, les
-
 
 def _measure(base: Path, students: int, years: int) -> dict[str, Any]:
     from bimo.core.store import AnalyticStore
     from bimo.indicators import load_catalog
     from bimo.indicators.engine import Timings, compute
 
-    generate_s, import_s, lernstand_s = prepare_data(students, years, base)
+    generate_s, import_s, lernstand_s = prepare(students, years, base, FIRST_YEAR, lernstand=True)
     store = AnalyticStore(base / "store.duckdb", read_only=True)
     store.raw.execute(f"SET threads = {THREADS}")
     catalog = load_catalog()
@@ -125,7 +67,7 @@ def _measure(base: Path, students: int, years: int) -> dict[str, Any]:
         "public_rows": public.height,
         "public_suppressed": int((public["flag"] == ".").sum()),
         "cpu_s": round(cpu, 1),
-        "peak_rss_mib": round(_peak_rss_bytes() / 2**20),
+        "peak_rss_mib": round(peak_rss_bytes() / 2**20),
         "load_before": [round(x, 2) for x in load_before],
         "load_after": [round(x, 2) for x in os.getloadavg()],
         "duckdb_threads": THREADS,

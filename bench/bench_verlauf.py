@@ -17,9 +17,6 @@ time, load average before/after.
 from __future__ import annotations
 
 import os
-import resource
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -27,6 +24,7 @@ from typing import Any
 
 import duckdb
 
+from bench.musterland_data import peak_rss_bytes, prepare
 from bimo.trajectories.full_run import publish_all
 
 DIR_ENV = "BIMO_BENCH_VERLAUF_DIR"
@@ -35,51 +33,9 @@ QUICK = (100_000, 5)
 FIRST_YEAR = 2010
 THREADS = 2
 
-_PREPARE = """
-import sys, time
-from pathlib import Path
-from bimo.core.store import AnalyticStore
-from bimo.ingest.importer import import_directory
-from bimo.synth.generator import SynthConfig, generate
-students, years, base = int(sys.argv[1]), int(sys.argv[2]), Path(sys.argv[3])
-gen = imp = 0.0
-if not (base / "synth" / "student_years.parquet").exists():
-    t = time.perf_counter()
-    generate(SynthConfig(base / "synth", students=students, years=years, first_year={first}))
-    gen = time.perf_counter() - t
-if not (base / "store.duckdb").exists():
-    t = time.perf_counter()
-    with AnalyticStore(base / "store.duckdb") as store:
-        import_directory(base / "synth", store)
-    imp = time.perf_counter() - t
-print(gen, imp)
-"""
-
-
-def _peak_rss_bytes() -> int:
-    """Peak RSS of this process (``VmHWM``; psutil is not installed in the project venv)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) * 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-
-
-def _prepare_data(students: int, years: int, base: Path) -> tuple[float, float]:
-    """Generate and import in a child process; (generation s, import s), 0 if reused."""
-    base.mkdir(parents=True, exist_ok=True)
-    code = _PREPARE.format(first=FIRST_YEAR)
-    done = subprocess.run(
-        [sys.executable, "-c", code, str(students), str(years), str(base)],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    gen, imp = (float(x) for x in done.stdout.split()[-2:])
-    return gen, imp
-
 
 def _measure(base: Path, students: int, years: int) -> dict[str, Any]:
-    generate_s, import_s = _prepare_data(students, years, base)
+    generate_s, import_s, _ = prepare(students, years, base, FIRST_YEAR)
     con = duckdb.connect(str(base / "store.duckdb"), read_only=True)
     con.execute(f"SET threads = {THREADS}")
     rows = con.execute("SELECT count(*) FROM student_years").fetchone()
@@ -114,7 +70,7 @@ def _measure(base: Path, students: int, years: int) -> dict[str, Any]:
         "tables": len(result.tables),
         "cells": sum(p.table.cells.height for p in result.tables),
         "suppressed_cells": sum(int((p.table.cells["flag"] == ".").sum()) for p in result.tables),
-        "peak_rss_mib": round(_peak_rss_bytes() / 2**20),
+        "peak_rss_mib": round(peak_rss_bytes() / 2**20),
         "load_before": [round(x, 2) for x in load_before],
         "load_after": [round(x, 2) for x in os.getloadavg()],
         "duckdb_threads": THREADS,

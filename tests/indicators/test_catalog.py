@@ -89,6 +89,8 @@ def test_wrong_enum_value(tmp_path: Path) -> None:
     msg = _error(tmp_path)
     assert "Feld einheit" in msg and "„percent“" in msg and "prozent" in msg
     assert re.search(r"\(Zeile \d+\)", msg)
+    # The allowed values read as German: "… verhaeltnis oder punkte", no English "or".
+    assert " oder punkte)" in msg and " or " not in msg
 
 
 def test_missing_field(tmp_path: Path) -> None:

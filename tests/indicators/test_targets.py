@@ -13,6 +13,7 @@ from scipy import stats
 from typer.testing import CliRunner
 
 from bimo.core.errors import BimoError
+from bimo.indicators import VALUE_SCHEMA
 from bimo.indicators.targets import (
     Target,
     TargetsError,
@@ -25,24 +26,6 @@ from bimo.indicators.targets import (
 )
 
 AGS = "09162"
-
-# The long table's columns (shared contract, VALUE_SCHEMA) for hand-made fixtures.
-COLUMNS: dict[str, pl.DataType] = {
-    "indikator": pl.String(),
-    "jahr": pl.Int64(),
-    "ebene": pl.String(),
-    "ags": pl.String(),
-    "region": pl.String(),
-    "merkmal": pl.String(),
-    "auspraegung": pl.String(),
-    "auspraegung_label": pl.String(),
-    "zaehler": pl.Float64(),
-    "nenner": pl.Float64(),
-    "wert": pl.Float64(),
-    "se": pl.Float64(),
-    "flag": pl.String(),
-    "intern": pl.Boolean(),
-}
 
 
 def series(
@@ -74,7 +57,7 @@ def series(
                 "intern": False,
             }
         )
-    return pl.DataFrame(rows, schema=COLUMNS)
+    return pl.DataFrame(rows, schema=VALUE_SCHEMA)
 
 
 @dataclass(frozen=True)

@@ -7,23 +7,7 @@ from typing import Any
 
 import polars as pl
 
-# The long table's columns (shared contract, VALUE_SCHEMA).
-VALUE_COLUMNS: dict[str, pl.DataType] = {
-    "indikator": pl.String(),
-    "jahr": pl.Int64(),
-    "ebene": pl.String(),
-    "ags": pl.String(),
-    "region": pl.String(),
-    "merkmal": pl.String(),
-    "auspraegung": pl.String(),
-    "auspraegung_label": pl.String(),
-    "zaehler": pl.Float64(),
-    "nenner": pl.Float64(),
-    "wert": pl.Float64(),
-    "se": pl.Float64(),
-    "flag": pl.String(),
-    "intern": pl.Boolean(),
-}
+from bimo.indicators import VALUE_SCHEMA
 
 # A number that may only ever appear in a suppressed row: it must never reach any output file.
 LEAK = 42.4242
@@ -103,7 +87,7 @@ def long_table() -> pl.DataFrame:
                     # An upstream bug: the flag is set but the numbers are still there.
                     c_kw = {"flag": ".", "zaehler": 5.0, "nenner": 12.0, "wert": LEAK}
                 rows.append(_row("C91", year, ebene, ags, region, **c_kw))
-    return pl.DataFrame(rows, schema=VALUE_COLUMNS)
+    return pl.DataFrame(rows, schema=VALUE_SCHEMA)
 
 
 D91 = """id: D91

@@ -13,6 +13,8 @@ from typing import Any
 
 import polars as pl
 
+from bimo.indicators import VALUE_SCHEMA
+
 LAND = "09"
 KREISE: dict[str, tuple[str, str]] = {
     "09001": ("Nordstadt", "KFS"),
@@ -298,21 +300,3 @@ def make_values() -> pl.DataFrame:
                 rows.append(_row(ind, jahr, "SCHULE", "123456", SCHOOL_NAME, 321.0, intern=True))
     df = pl.DataFrame(rows, schema=VALUE_SCHEMA)
     return df
-
-
-VALUE_SCHEMA: dict[str, Any] = {
-    "indikator": pl.String,
-    "jahr": pl.Int64,
-    "ebene": pl.String,
-    "ags": pl.String,
-    "region": pl.String,
-    "merkmal": pl.String,
-    "auspraegung": pl.String,
-    "auspraegung_label": pl.String,
-    "zaehler": pl.Float64,
-    "nenner": pl.Float64,
-    "wert": pl.Float64,
-    "se": pl.Float64,
-    "flag": pl.String,
-    "intern": pl.Boolean,
-}

@@ -320,7 +320,9 @@ def _german(err: Any) -> str:
     if kind == "missing":
         return "Pflichtfeld fehlt"
     if kind == "literal_error":
-        return f"unzulässiger Wert „{value}“ (erlaubt: {ctx.get('expected', '')})"
+        # Pydantic lists the choices as "'a', 'b' or 'c'": German "oder", no quotes.
+        allowed = str(ctx.get("expected", "")).replace("'", "").replace(" or ", " oder ")
+        return f"unzulässiger Wert „{value}“ (erlaubt: {allowed})"
     if kind == "string_pattern_mismatch":
         return f"Wert „{value}“ hat nicht die vorgeschriebene Form ({ctx.get('pattern', '')})"
     if kind in ("string_type", "int_type", "int_parsing", "float_type", "float_parsing"):
