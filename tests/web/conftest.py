@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,8 +12,9 @@ from fastapi import FastAPI
 from bimo.accounts import service
 from bimo.accounts.config import get_account_settings
 from bimo.accounts.roles import Role, ScopeType
-from bimo.core.config import get_settings
+from bimo.core.config import Settings, get_settings
 from bimo.core.operational import OperationalStore
+from bimo.testing.webdata import WebDataset, shared_web_dataset
 from bimo.web import WebSettings, create_app
 from tests.web.testclient import TestClient
 
@@ -57,3 +59,35 @@ def https_client(app: FastAPI) -> Iterator[TestClient]:
 
 def duckdb_path() -> Path:
     return get_settings().resolved_duckdb_path
+
+
+@pytest.fixture(scope="session")
+def web_data(tmp_path_factory: pytest.TempPathFactory) -> WebDataset:
+    """A small Musterland with indicators, Lernstand, report and Open Data (read-only!).
+
+    Built once per test run; pytest-xdist workers share it through a file lock.
+    ``BIMO_TEST_WEBDATA=DIR`` reuses a dataset built before (development only; CI builds anew).
+    """
+    prebuilt = os.environ.get("BIMO_TEST_WEBDATA")
+    if prebuilt:
+        return WebDataset.load(Path(prebuilt))
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    return shared_web_dataset(root / "bimo-webdata")
+
+
+@pytest.fixture
+def data_app(store: OperationalStore, web_data: WebDataset) -> FastAPI:
+    """The app on the shared Musterland data (analytic store read-only) and a fresh op. store."""
+    core = Settings(data_dir=web_data.data_dir)
+    return create_app(
+        WebSettings(secret_key=SECRET, publication_dir=web_data.publication_dir),
+        core_settings=core,
+        store=store,
+    )
+
+
+@pytest.fixture
+def data_client(data_app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(data_app, follow_redirects=False) as c:
+        yield c

@@ -85,7 +85,11 @@ NAMING_CONVENTION: dict[str, str] = {
 
 # Modules that declare further models on :class:`Base`; later issues append theirs here so that
 # migrations and ``bimo db check`` see every table.
-MODEL_MODULES: tuple[str, ...] = ("bimo.accounts.models",)
+MODEL_MODULES: tuple[str, ...] = (
+    "bimo.accounts.models",
+    "bimo.directory.models",
+    "bimo.research.models",
+)
 
 
 class OperationalDatabaseError(BimoError):

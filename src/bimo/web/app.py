@@ -21,7 +21,7 @@ from bimo import __version__
 from bimo.core.config import Settings, get_settings
 from bimo.core.errors import ConfigError
 from bimo.core.operational import OperationalStore
-from bimo.web import auth, health, pages
+from bimo.web import api, auth, health, intern, pages, portal, verzeichnis
 from bimo.web.csrf import csrf_protect
 from bimo.web.deps import HierarchyCache, WebContext
 from bimo.web.logs import FrameMiddleware
@@ -114,7 +114,12 @@ def create_app(
     )
     oidc = oidc_settings or OidcSettings()
     app.state.bimo = WebContext(
-        web, operational, duckdb_path, HierarchyCache(duckdb_path), oidc=oidc
+        web,
+        operational,
+        duckdb_path,
+        HierarchyCache(duckdb_path),
+        oidc=oidc,
+        publication_dir=web.publication_dir or core.data_dir / "veroeffentlichung",
     )
 
     @app.exception_handler(StarletteHTTPException)
@@ -131,6 +136,10 @@ def create_app(
     app.include_router(health.router)
     app.include_router(pages.router)
     app.include_router(auth.router)
+    app.include_router(portal.router)
+    app.include_router(verzeichnis.router)
+    app.include_router(intern.router)
+    app.include_router(api.router)
     if oidc.enabled:
         from bimo.web.oidc import oidc_router  # authlib is only imported when OIDC is on
 

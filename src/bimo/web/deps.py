@@ -66,6 +66,8 @@ class WebContext:
     duckdb_path: Path
     hierarchy: HierarchyCache
     oidc: OidcSettings = field(default_factory=OidcSettings)
+    # Published files offered for download (Bildungsbericht, Open Data): read-only for the web.
+    publication_dir: Path = Path("bimo-data/veroeffentlichung")
 
     @property
     def idle(self) -> timedelta:

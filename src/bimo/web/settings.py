@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -24,6 +26,11 @@ class WebSettings(BaseSettings):
         "(kommagetrennt; '*' für alle)",
     )
     site_name: str = Field("BiMo Bildungsmonitoring", description="Name im Seitenkopf")
+    publication_dir: Path | None = Field(
+        None,
+        description="Verzeichnis der veröffentlichten Dateien (Bildungsbericht, Open Data), die "
+        "das Portal zum Herunterladen anbietet; ohne Angabe DATA_DIR/veroeffentlichung",
+    )
 
 
 class OidcSettings(BaseSettings):

@@ -1,0 +1,1 @@
+"""The directory of Bildungsangebote and Akteure for the Bildungsportal (editable by editors)."""

@@ -1,0 +1,1 @@
+"""Research access: requests for documented microdata extracts (Forschung role)."""
