@@ -13,6 +13,7 @@ import hashlib
 import json
 import random
 import re
+import sqlite3
 from pathlib import Path
 
 import duckdb
@@ -70,8 +71,37 @@ def test_demo_produces_every_stage(demo_run: tuple[Path, str]) -> None:
         "Bildungsbericht (HTML und PDF)",
         "Open Data (CSV, Parquet, DCAT-AP.de)",
         "Rückmeldung an eine Schule (intern)",
+        "Portal vorbereiten: Verzeichnis und Demo-Zugänge",
     ):
         assert title in titles
+    portal = next(s for s in steps if s["schritt"].startswith("Portal vorbereiten"))
+    assert portal["zugaenge"] == 5
+
+
+def test_demo_prepares_the_portal(demo_run: tuple[Path, str]) -> None:
+    out, _ = demo_run
+    accounts = out / "intern" / "demo-zugaenge.txt"
+    # The demo passwords stay outside the published folder and readable by the owner only.
+    assert accounts.stat().st_mode & 0o777 == 0o600
+    assert not list((out / "veroeffentlichung").rglob("demo-zugaenge*"))
+    logins = [line.split("\t")[0] for line in accounts.read_text().splitlines()[1:]]
+    assert logins == [
+        "demo-land",
+        "demo-kreis",
+        "demo-schulleitung",
+        "demo-redaktion",
+        "demo-admin",
+    ]
+    con = sqlite3.connect(out / "bimo.sqlite")
+    try:
+        users = {r[0] for r in con.execute("SELECT login FROM users")}
+        offers = con.execute("SELECT count(*) FROM directory_offers").fetchone()[0]
+    finally:
+        con.close()
+    assert set(logins) <= users
+    with duckdb.connect(str(out / "bimo.duckdb"), read_only=True) as analytic:
+        expected = analytic.execute("SELECT count(*) FROM offers").fetchone()[0]
+    assert offers == expected > 0
 
 
 def test_demo_publishes_no_internal_rows(demo_run: tuple[Path, str]) -> None:

@@ -35,12 +35,15 @@ def _register_all() -> None:
     from bimo import demo
     from bimo.accounts import cli as users_cli
     from bimo.assessment import cli as assessment_cli
+    from bimo.assessment.itembank import cli as items_cli
     from bimo.core import db_cli
+    from bimo.directory import cli as directory_cli
     from bimo.indicators import cli as indicators_cli
     from bimo.ingest import cli as ingest_cli
     from bimo.opendata import cli as opendata_cli
     from bimo.privacy import cli as privacy_cli
     from bimo.reports import cli as reports_cli
+    from bimo.surveys import cli as surveys_cli
     from bimo.synth import cli as synth_cli
     from bimo.trajectories import cli as trajectories_cli
     from bimo.web import cli as web_cli
@@ -51,10 +54,13 @@ def _register_all() -> None:
         privacy_cli,
         trajectories_cli,
         assessment_cli,
+        items_cli,
         indicators_cli,
         reports_cli,
         opendata_cli,
+        surveys_cli,
         users_cli,
+        directory_cli,
         web_cli,
         db_cli,
         demo,

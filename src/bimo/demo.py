@@ -5,17 +5,16 @@ the schools' delivery → validated import (clean files, then the dirty variant 
 → linkage checks and probabilistic matching → disclosure-controlled Bildungsverlauf tables →
 a simulated Lernstandserhebung scaled with the IRT engine → four Lernstand waves in the analytic
 store → the indicator catalogue for every region and year → the Bildungsbericht of the largest
-Kreis (HTML + PDF/UA) → the Open Data export → an internal feedback report for one school → an
-overview page served locally.
+Kreis (HTML + PDF/UA) → the Open Data export → an internal feedback report for one school → the
+portal's directory and demo accounts → the Bildungsportal (``bimo serve``) on loopback.
 
 The demo's pseudonymisation key exists only in memory: it is never written anywhere.
 """
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -133,6 +132,11 @@ def run_demo(config: DemoConfig) -> DemoResult:
         "Rückmeldung an eine Schule (intern)",
         lambda: steps.rueckmeldung(store_path, out / "intern" / "rueckmeldungen"),
     )
+    _step(
+        result,
+        "Portal vorbereiten: Verzeichnis und Demo-Zugänge",
+        lambda: steps.prepare_portal(out),
+    )
     (out / "demo.json").write_text(
         json.dumps(result.steps, indent=2, ensure_ascii=False, default=str), encoding="utf-8"
     )
@@ -149,15 +153,22 @@ def _summary(result: DemoResult) -> Table:
     return table
 
 
-def serve(directory: Path, port: int) -> None:
-    """Serve the published results on loopback until interrupted."""
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(directory))
-    with http.server.ThreadingHTTPServer(("127.0.0.1", port), handler) as server:
-        console.print(f"Ergebnisse unter [bold]http://127.0.0.1:{port}/[/] (Beenden mit Strg+C)")
-        try:
-            server.serve_forever()
-        except KeyboardInterrupt:
-            console.print("Beendet.")
+def serve(out: Path, port: int) -> None:
+    """Serve the Bildungsportal on the demo's data on loopback until interrupted."""
+    from bimo.web.cli import serve as serve_web
+
+    # The web app reads its data directory from the settings: point them at the demo output.
+    os.environ["BIMO_DATA_DIR"] = str(out.resolve())
+    os.environ.pop("BIMO_DUCKDB_PATH", None)
+    os.environ.pop("BIMO_DATABASE_URL", None)
+    os.environ.pop("BIMO_WEB_PUBLICATION_DIR", None)
+    get_settings.cache_clear()
+    accounts = out / "intern" / "demo-zugaenge.txt"
+    if accounts.exists():
+        console.print(f"Demo-Zugänge (Anmeldung im Portal): {accounts}")
+        console.print(accounts.read_text(encoding="utf-8"))
+    console.print(f"Bildungsportal unter [bold]http://127.0.0.1:{port}/[/] (Beenden mit Strg+C)")
+    serve_web(host="127.0.0.1", port=port, workers=2)
 
 
 def demo_command(
@@ -166,18 +177,18 @@ def demo_command(
     years: int = typer.Option(10, help="Anzahl Schuljahre"),
     seed: int = typer.Option(1, help="Zufallsstartwert"),
     serve_results: bool = typer.Option(
-        True, "--serve/--no-serve", help="Ergebnisse danach auf 127.0.0.1 bereitstellen"
+        True, "--serve/--no-serve", help="Danach das Bildungsportal auf 127.0.0.1 starten"
     ),
     port: int = typer.Option(8000, help="Port für --serve"),
 ) -> None:
     """Alles Gebaute einmal durchlaufen: Musterland → Pseudonymisierung → Import →
     Verlaufsprüfung → geschützte Tabellen → Lernstandserhebungen → Indikatoren → Bildungsbericht →
-    Open Data → Rückmeldung an eine Schule; danach Ergebnisse anzeigen."""
+    Open Data → Rückmeldung an eine Schule → Portal; danach das Bildungsportal starten."""
     get_settings()  # fail early on invalid BIMO_* settings
     result = run_demo(DemoConfig(out=out, students=students, years=years, seed=seed))
     console.print(_summary(result))
     if serve_results:
-        serve(out / "veroeffentlichung", port)
+        serve(out, port)
 
 
 def register(app: typer.Typer) -> None:

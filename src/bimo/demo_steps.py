@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import os
 import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -341,3 +342,59 @@ def open_data(store_path: Path, out: Path) -> dict[str, Any]:
         values = read_values(store)
     result = export_open_data(values, load_catalog(), out)
     return {"indikatoren": len(result.rows), "zeilen": result.exported_rows}
+
+
+# Demo accounts: one per kind of user the portal serves, scoped to the demo's data.
+def _demo_accounts(store: AnalyticStore) -> list[tuple[str, str, str, str, str]]:
+    """``(login, display name, role, scope type, scope id)`` of the demo users."""
+    kreis, year = _demo_kreis(store)
+    land = kreis[:2]
+    school = store.raw.execute(
+        "SELECT y.schulnummer FROM student_years y JOIN schools s USING (schulnummer) "
+        "WHERE y.schuljahr = ? AND s.kreis_ags = ? GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1",
+        [year, kreis],
+    ).fetchall()[0][0]
+    return [
+        ("demo-land", "Demo Landesmonitoring", "land", "land", land),
+        ("demo-kreis", "Demo Kreismonitoring", "kreis", "kreis", kreis),
+        ("demo-schulleitung", "Demo Schulleitung", "schulleitung", "schule", str(school)),
+        ("demo-redaktion", "Demo Redaktion", "redaktion", "global", ""),
+        ("demo-admin", "Demo Administration", "admin", "global", ""),
+    ]
+
+
+def prepare_portal(out: Path) -> dict[str, Any]:
+    """Operational store next to the demo data: directory entries and demo accounts.
+
+    The demo passwords are random, shown once on the console and written (mode 0600) to
+    ``intern/demo-zugaenge.txt``, outside the published folder.
+    """
+    from bimo.accounts import service
+    from bimo.accounts.roles import Role, ScopeType
+    from bimo.core.operational import OperationalStore
+    from bimo.directory.service import import_from_store
+
+    database = out / "bimo.sqlite"
+    database.unlink(missing_ok=True)
+    store_path = out / "bimo.duckdb"
+    with AnalyticStore(store_path, read_only=True) as analytic:
+        accounts = _demo_accounts(analytic)
+    lines = ["# BiMo-Demo: Zugänge (nur für die lokale Demo)"]
+    with OperationalStore(f"sqlite:///{database}") as operational, operational.session() as db:
+        imported = import_from_store(store_path, db, actor="demo")
+        for login, name, role, scope_type, scope_id in accounts:
+            password = "-".join(secrets.token_urlsafe(6) for _ in range(3))
+            service.create_user(db, login, name, password, actor="demo")
+            service.grant_role(db, login, Role(role), ScopeType(scope_type), scope_id, actor="demo")
+            lines.append(f"{login}\t{password}\t{role} {scope_id}".rstrip())
+    secrets_file = out / "intern" / "demo-zugaenge.txt"
+    secrets_file.parent.mkdir(parents=True, exist_ok=True)
+    secrets_file.unlink(missing_ok=True)
+    fd = os.open(secrets_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write("\n".join(lines) + "\n")
+    return {
+        "verzeichnis": {"akteure": imported.actors_added, "angebote": imported.offers_added},
+        "zugaenge": len(accounts),
+        "datei": str(secrets_file),
+    }

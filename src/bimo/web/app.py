@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from http import HTTPStatus
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
@@ -34,12 +35,14 @@ _MIN_SECRET = 32
 
 ERROR_TITLES: dict[int, str] = {
     400: "Ungültige Anfrage",
+    401: "Anmeldung erforderlich",
     403: "Zugriff verweigert",
     404: "Seite nicht gefunden",
     405: "Methode nicht erlaubt",
     422: "Ungültige Eingabe",
 }
 ERROR_TEXTS: dict[int, str] = {
+    401: "Für diese Aktion ist eine Anmeldung erforderlich.",
     403: "Sie haben keine Berechtigung für diese Seite.",
     404: "Die angeforderte Seite gibt es nicht.",
     405: "Diese Aktion ist hier nicht möglich.",
@@ -84,7 +87,10 @@ def _wants_json(request: Request) -> bool:
 
 def _error_response(request: Request, status: int, detail: str | None) -> Response:
     title = ERROR_TITLES.get(status, "Fehler")
-    text = detail if detail and status in (400, 403) else ERROR_TEXTS.get(status, title)
+    # Our own messages are German and say what went wrong; Starlette's defaults are the
+    # English reason phrases ("Not Found"), which are replaced by the German standard text.
+    own = detail and detail != HTTPStatus(status).phrase
+    text = detail if own and status in (400, 401, 403, 404, 409) else ERROR_TEXTS.get(status, title)
     if _wants_json(request):
         return JSONResponse({"detail": text}, status_code=status)
     return render(request, "fehler.html", {"title": title, "meldung": text}, status_code=status)

@@ -10,7 +10,9 @@ from fastapi.responses import HTMLResponse, Response
 from bimo.accounts.policy import Grant, Hierarchy, Principal
 from bimo.accounts.roles import ROLE_LABELS, SCOPE_LABELS, Role, ScopeType, split_class_scope
 from bimo.web.auth import login_redirect
+from bimo.web.data import portal_data
 from bimo.web.deps import current_principal, web_context
+from bimo.web.portal.keyfigures import key_figures
 from bimo.web.rendering import render
 
 router = APIRouter()
@@ -47,7 +49,14 @@ def describe_scope(grant: Grant, hierarchy: Hierarchy) -> str:
 
 @router.get("/", response_class=HTMLResponse, name="startseite")
 def start(request: Request) -> Response:
-    return render(request, "start.html", {"title": "Startseite", "active": "start"})
+    data = portal_data(request)
+    context = {
+        "title": "Startseite",
+        "active": "start",
+        "kennzahlen": key_figures(data),
+        "land_name": data.region_name(data.land_ags) if data.land_ags else None,
+    }
+    return render(request, "start.html", context)
 
 
 @router.get("/mein-bereich", response_class=HTMLResponse, name="mein_bereich")

@@ -1,18 +1,14 @@
-"""Routes of the web area 'intern'."""
+"""Routes of the web area 'intern': dashboards, research access and administration."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
-from fastapi.responses import PlainTextResponse
+
+from bimo.web.intern import admin, dashboards, forschung
 
 router = APIRouter()
-
-# Scaffolding until the area is built (replaced by its owner this session).
-
-
-@router.get("/intern", name="intern_start", response_class=PlainTextResponse)
-def intern_start() -> str:
-    return "in Arbeit"
-
+router.include_router(dashboards.router)
+router.include_router(forschung.router)
+router.include_router(admin.router)
 
 __all__ = ["router"]

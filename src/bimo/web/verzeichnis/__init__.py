@@ -1,23 +1,14 @@
-"""Routes of the web area 'verzeichnis'."""
+"""Web area 'verzeichnis': Bildungsangebote and Akteure, the editor pages, the feedback form."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
-from fastapi.responses import PlainTextResponse
+
+from bimo.web.verzeichnis import editor, feedback, public
 
 router = APIRouter()
-
-# Scaffolding until the area is built (replaced by its owner this session).
-
-
-@router.get("/angebote", name="verzeichnis", response_class=PlainTextResponse)
-def verzeichnis() -> str:
-    return "in Arbeit"
-
-
-@router.get("/rueckmeldung", name="rueckmeldung_formular", response_class=PlainTextResponse)
-def rueckmeldung_formular() -> str:
-    return "in Arbeit"
-
+router.include_router(public.router)
+router.include_router(editor.router)
+router.include_router(feedback.router)
 
 __all__ = ["router"]
