@@ -14,14 +14,13 @@ import socket
 import stat
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
@@ -30,6 +29,7 @@ from bimo.accounts import service
 from bimo.accounts.config import get_account_settings
 from bimo.accounts.roles import Role, ScopeType
 from bimo.core.operational import OperationalStore
+from bimo.testing.npm import npm_package, skip_or_fail
 from bimo.testing.webdata import WebDataset, shared_web_dataset
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -63,13 +63,6 @@ class Server:
     @property
     def other_school(self) -> str:
         return self.data.schools[1]
-
-
-def skip_or_fail(reason: str) -> NoReturn:
-    """Skip when a browser tool is missing locally; in CI (``CI`` set) that is a failure."""
-    if os.environ.get("CI"):
-        pytest.fail(f"CI braucht die Browser-Werkzeuge: {reason}", pytrace=False)
-    pytest.skip(reason)
 
 
 def _web_data(tmp_path_factory: pytest.TempPathFactory) -> WebDataset:
@@ -265,32 +258,9 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 
 
 def _axe_dir() -> Path:
-    cache = Path(tempfile.gettempdir()) / f"bimo-test-axe-core-{AXE_VERSION}"
-    script = cache / "node_modules" / "axe-core" / "axe.min.js"
-    if script.exists():
-        return script
-    npm = shutil.which("npm")
-    if npm is None:
-        skip_or_fail("npm fehlt: die Barrierefreiheits-Tests brauchen axe-core aus npm")
-    cache.mkdir(parents=True, exist_ok=True)
-    (cache / "package.json").write_text('{"private": true}\n', encoding="utf-8")
-    result = subprocess.run(
-        [
-            npm,
-            "install",
-            "--no-audit",
-            "--no-fund",
-            "--prefix",
-            str(cache),
-            f"axe-core@{AXE_VERSION}",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    if result.returncode != 0 or not script.exists():
-        skip_or_fail(f"npm install axe-core fehlgeschlagen: {result.stderr[-500:]}")
+    script = npm_package("axe-core", AXE_VERSION) / "node_modules" / "axe-core" / "axe.min.js"
+    if not script.exists():
+        skip_or_fail(f"axe-core {AXE_VERSION} enthält kein axe.min.js")
     return script
 
 

@@ -17,6 +17,9 @@ def test_docs_page_lists_every_operation_of_the_openapi_description(client: Test
     assert len(ops) >= 10
     for op in ops:
         assert f"<code>{op['method']} {op['path']}</code>" in html
+    # Only the JSON API, not the HTML pages that are also in the OpenAPI document.
+    assert {op["path"].split("/")[1] for op in ops} == {"api"}
+    assert "<code>GET /angebote</code>" not in html and "/api/v1/angebote" in html
     # Parameters are a table with headers; write operations say that they need a login.
     assert "<caption>Parameter von GET /api/v1/indikatoren/{indicator_id}/werte</caption>" in html
     assert "Erfordert eine Anmeldung" in html

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from bimo.core.codes import ALL_CODE_LISTS
 from bimo.core.errors import BimoError
 from bimo.core.schemas import ANALYTIC_TABLES, SCHOOLS, ColumnSpec
+from bimo.core.yamlsource import YamlLocator, german_validation_message, line_index
 
 AREAS: dict[str, str] = {
     "A": "Rahmenbedingungen",
@@ -233,7 +234,7 @@ def parse_indicator(text: str, source: str) -> Indicator:
         mark = getattr(exc, "problem_mark", None)
         where = f" (Zeile {mark.line + 1})" if mark is not None else ""
         raise CatalogError(f"Datei {source}: kein gültiges YAML{where}.") from None
-    lines = _line_index(node)
+    lines = line_index(node)
     fail = _Failer(source, lines)
     if not isinstance(data, dict):
         raise fail(
@@ -250,52 +251,16 @@ def parse_indicator(text: str, source: str) -> Indicator:
 # --- line numbers --------------------------------------------------------------------------
 
 
-def _line_index(node: yaml.Node | None) -> dict[tuple[str | int, ...], int]:
-    """Map every field path of the YAML document to its 1-based line."""
-    out: dict[tuple[str | int, ...], int] = {}
-
-    def walk(n: yaml.Node, path: tuple[str | int, ...]) -> None:
-        out.setdefault(path, n.start_mark.line + 1)
-        if isinstance(n, yaml.MappingNode):
-            for key, value in n.value:
-                k = (key.value,)
-                out[path + k] = key.start_mark.line + 1
-                walk(value, path + k)
-        elif isinstance(n, yaml.SequenceNode):
-            for i, item in enumerate(n.value):
-                walk(item, (*path, i))
-
-    if node is not None:
-        walk(node, ())
-    return out
-
-
-class _Failer:
+class _Failer(YamlLocator):
     """Builds CatalogErrors naming file, field path and line."""
 
-    def __init__(self, source: str, lines: dict[tuple[str | int, ...], int]) -> None:
-        self.source = source
-        self.lines = lines
-
     def __call__(self, path: tuple[str | int, ...], reason: str) -> CatalogError:
-        line = None
-        # The nearest enclosing node that exists (a missing key: its parent mapping), but not
-        # the document root, whose line 1 would point nowhere useful.
-        for cut in range(len(path), 0, -1):
-            if path[:cut] in self.lines:
-                line = self.lines[path[:cut]]
-                break
-        where = f"Datei {self.source}"
-        if path:
-            where += f", Feld {'.'.join(str(p) for p in path)}"
-        if line is not None:
-            where += f" (Zeile {line})"
-        return CatalogError(f"{where}: {reason}")
+        return CatalogError(f"{self.where(path)}: {reason}")
 
     def from_validation(self, exc: ValidationError, data: dict[str, Any]) -> CatalogError:
         err = _best_error(exc.errors(), data)
         path = tuple(p for p in err["loc"] if p not in ("Declarative", "FunctionForm"))
-        return self(path, _german(err))
+        return self(path, german_validation_message(err))
 
 
 def _best_error(errors: list[Any], data: dict[str, Any]) -> Any:
@@ -309,36 +274,6 @@ def _best_error(errors: list[Any], data: dict[str, Any]) -> Any:
         if wrong not in tuple(err["loc"]):
             return err
     return errors[0]
-
-
-def _german(err: Any) -> str:
-    kind = err["type"]
-    value = err.get("input")
-    ctx = err.get("ctx") or {}
-    if kind == "extra_forbidden":
-        return "unbekannter Schlüssel"
-    if kind == "missing":
-        return "Pflichtfeld fehlt"
-    if kind == "literal_error":
-        # Pydantic lists the choices as "'a', 'b' or 'c'": German "oder", no quotes.
-        allowed = str(ctx.get("expected", "")).replace("'", "").replace(" or ", " oder ")
-        return f"unzulässiger Wert „{value}“ (erlaubt: {allowed})"
-    if kind == "string_pattern_mismatch":
-        return f"Wert „{value}“ hat nicht die vorgeschriebene Form ({ctx.get('pattern', '')})"
-    if kind in ("string_type", "int_type", "int_parsing", "float_type", "float_parsing"):
-        wanted = {"string_type": "Text", "int_type": "ganze Zahl", "int_parsing": "ganze Zahl"}
-        return f"Wert „{value}“ hat den falschen Typ (erwartet: {wanted.get(kind, 'Zahl')})"
-    if kind in ("too_short", "string_too_short"):
-        return "darf nicht leer sein"
-    if kind == "string_too_long":
-        return f"zu lang (höchstens {ctx.get('max_length')} Zeichen)"
-    if kind in ("dict_type", "model_type", "model_attributes_type"):
-        return "erwartet wird eine Zuordnung (Schlüssel: Wert)"
-    if kind == "list_type":
-        return "erwartet wird eine Liste"
-    if kind == "value_error":
-        return str(ctx.get("error", err["msg"]))
-    return f"ungültiger Wert „{value}“ ({err['msg']})"
 
 
 # --- semantic checks -----------------------------------------------------------------------

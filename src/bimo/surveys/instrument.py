@@ -8,12 +8,13 @@ in the same style as the indicator catalogue.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from bimo.core.errors import BimoError
+from bimo.core.yamlsource import YamlLocator, german_validation_message, line_index
 
 ResponseFormat = Literal["likert4", "likert5", "ja_nein", "freitext"]
 GradeBand = Literal["3-6", "7-13"]
@@ -158,14 +159,14 @@ def parse_instrument(text: str, source: str) -> Instrument:
         mark = getattr(exc, "problem_mark", None)
         where = f" (Zeile {mark.line + 1})" if mark is not None else ""
         raise InstrumentError(f"Datei {source}: kein gültiges YAML{where}.") from None
-    fail = _Failer(source, _line_index(node))
+    fail = _Failer(source, line_index(node))
     if not isinstance(data, dict):
         raise fail((), "erwartet wird eine Zuordnung mit den Schlüsseln id, titel, skalen …")
     try:
         inst = Instrument.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
-        raise fail(tuple(err["loc"]), _german(err)) from None
+        raise fail(tuple(err["loc"]), german_validation_message(err)) from None
     _check_semantics(inst, fail)
     return inst
 
@@ -206,69 +207,8 @@ def _check_bands(
             )
 
 
-def _line_index(node: yaml.Node | None) -> dict[tuple[str | int, ...], int]:
-    """Map every field path of the YAML document to its 1-based line."""
-    out: dict[tuple[str | int, ...], int] = {}
-
-    def walk(n: yaml.Node, path: tuple[str | int, ...]) -> None:
-        out.setdefault(path, n.start_mark.line + 1)
-        if isinstance(n, yaml.MappingNode):
-            for key, value in n.value:
-                out[(*path, key.value)] = key.start_mark.line + 1
-                walk(value, (*path, key.value))
-        elif isinstance(n, yaml.SequenceNode):
-            for i, item in enumerate(n.value):
-                walk(item, (*path, i))
-
-    if node is not None:
-        walk(node, ())
-    return out
-
-
-class _Failer:
-    def __init__(self, source: str, lines: dict[tuple[str | int, ...], int]) -> None:
-        self.source = source
-        self.lines = lines
+class _Failer(YamlLocator):
+    """Builds InstrumentErrors naming file, field path and line."""
 
     def __call__(self, path: tuple[str | int, ...], reason: str) -> InstrumentError:
-        line = None
-        # Nearest enclosing node that exists (for a missing key: its parent mapping).
-        for cut in range(len(path), 0, -1):
-            if path[:cut] in self.lines:
-                line = self.lines[path[:cut]]
-                break
-        where = f"Datei {self.source}"
-        if path:
-            where += f", Feld {'.'.join(str(p) for p in path)}"
-        if line is not None:
-            where += f" (Zeile {line})"
-        return InstrumentError(f"{where}: {reason}")
-
-
-def _german(err: Any) -> str:
-    kind = err["type"]
-    value = err.get("input")
-    ctx = err.get("ctx") or {}
-    if kind == "extra_forbidden":
-        return "unbekannter Schlüssel"
-    if kind == "missing":
-        return "Pflichtfeld fehlt"
-    if kind in ("literal_error", "enum"):
-        allowed = str(ctx.get("expected", "")).replace("'", "").replace(" or ", " oder ")
-        return f"unzulässiger Wert „{value}“ (erlaubt: {allowed})"
-    if kind == "string_pattern_mismatch":
-        return f"Wert „{value}“ hat nicht die vorgeschriebene Form ({ctx.get('pattern', '')})"
-    if kind in ("string_type", "int_type", "int_parsing", "bool_type", "bool_parsing"):
-        wanted = {"string_type": "Text", "bool_type": "ja/nein", "bool_parsing": "ja/nein"}
-        return f"Wert „{value}“ hat den falschen Typ (erwartet: {wanted.get(kind, 'ganze Zahl')})"
-    if kind in ("too_short", "string_too_short"):
-        return "darf nicht leer sein (bzw. hat zu wenige Einträge)"
-    if kind == "greater_than_equal":
-        return f"Wert „{value}“ ist zu klein (mindestens {ctx.get('ge')})"
-    if kind in ("dict_type", "model_type", "model_attributes_type"):
-        return "erwartet wird eine Zuordnung (Schlüssel: Wert)"
-    if kind == "list_type":
-        return "erwartet wird eine Liste"
-    if kind == "value_error":
-        return str(ctx.get("error", err["msg"]))
-    return f"ungültiger Wert „{value}“ ({err['msg']})"
+        return InstrumentError(f"{self.where(path)}: {reason}")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from bimo.testing.npm import npm_package
 from bimo.testing.postgres import skip_or_fail
 
 OIDC_PROVIDER_VERSION = "9.13.3"
@@ -35,32 +35,7 @@ class RunningProvider:
 
 
 def _modules_dir() -> Path:
-    cache = Path(tempfile.gettempdir()) / f"bimo-test-oidc-provider-{OIDC_PROVIDER_VERSION}"
-    if (cache / "node_modules" / "oidc-provider" / "package.json").exists():
-        return cache
-    npm = shutil.which("npm")
-    if npm is None:
-        skip_or_fail("npm fehlt: der OIDC-Test braucht node und npm")
-    cache.mkdir(parents=True, exist_ok=True)
-    (cache / "package.json").write_text('{"private": true}\n', encoding="utf-8")
-    result = subprocess.run(
-        [
-            npm,
-            "install",
-            "--no-audit",
-            "--no-fund",
-            "--prefix",
-            str(cache),
-            f"oidc-provider@{OIDC_PROVIDER_VERSION}",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    if result.returncode != 0:
-        skip_or_fail(f"npm install oidc-provider fehlgeschlagen: {result.stderr[-500:]}")
-    return cache
+    return npm_package("oidc-provider", OIDC_PROVIDER_VERSION)
 
 
 @pytest.fixture(scope="module")

@@ -35,9 +35,15 @@ def _schema_name(schema: dict[str, Any]) -> str:
 
 
 def operations(spec: dict[str, Any]) -> list[dict[str, Any]]:
-    """The operations of an OpenAPI document, grouped data for the template."""
+    """The JSON API operations of an OpenAPI document, as data for the template.
+
+    The HTML pages are in the OpenAPI document too (schemathesis checks them for 5xx as
+    well), but the reference lists only the machine-readable API under ``/api/``.
+    """
     result: list[dict[str, Any]] = []
     for path, item in spec.get("paths", {}).items():
+        if not path.startswith("/api/"):
+            continue
         for method in _METHODS:
             op = item.get(method)
             if op is None:
