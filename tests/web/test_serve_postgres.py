@@ -29,16 +29,25 @@ def _free_port() -> int:
         return port
 
 
-def _wait_health(url: str, process: subprocess.Popen[str]) -> None:
+def _wait_health(url: str, process: subprocess.Popen[str], log: Path) -> None:
     deadline = time.monotonic() + 120
+    last = "keine Antwort"
     while time.monotonic() < deadline:
-        assert process.poll() is None, "Server beendet sich beim Start"
+        if process.poll() is not None:
+            break
         try:
-            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+            response = httpx.get(f"{url}/health", timeout=2)
+            if response.status_code == 200:
                 return
-        except httpx.TransportError:
-            time.sleep(0.3)
-    raise AssertionError("Server antwortet nicht")
+            last = f"Status {response.status_code}"
+        except httpx.TransportError as exc:
+            last = type(exc).__name__
+        time.sleep(0.3)
+    tail = log.read_text(encoding="utf-8")[-3000:] if log.exists() else ""
+    raise AssertionError(
+        f"Server antwortet nicht (Rückgabecode {process.poll()}, zuletzt {last}); "
+        f"Protokoll:\n{tail}"
+    )
 
 
 def test_two_workers_share_sessions_in_postgresql(postgres_url: str, tmp_path: Path) -> None:
@@ -69,7 +78,7 @@ def test_two_workers_share_sessions_in_postgresql(postgres_url: str, tmp_path: P
         text=True,
     )
     try:
-        _wait_health(url, process)
+        _wait_health(url, process, tmp_path / "server.log")
         with httpx.Client(base_url=url, timeout=10) as client:
             form = client.get("/anmelden")
             match = _CSRF.search(form.text)
