@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import typer
 
 APP_FACTORY = "bimo.web.app:create_app"
+WORKER_HEALTHCHECK_SECONDS = 60
 
 
 def log_config() -> dict[str, Any]:
@@ -77,6 +78,10 @@ def serve(
         access_log=False,
         log_config=log_config(),
         server_header=False,
+        # A worker process starts by importing BiMo (several seconds on a busy machine) before
+        # it can answer uvicorn's liveness ping; with the default 5 s uvicorn kills it and starts
+        # the next one, for ever. A hung worker is still replaced, only after a minute.
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )
 
 
