@@ -90,6 +90,13 @@ PROBES: list[tuple[Action, str, object]] = [
     (Action.MANAGE_USERS, "-", None),
     (Action.VIEW_AUDIT_LOG, "-", None),
     (Action.REQUEST_MICRODATA, "-", None),
+    *((Action.RUN_SURVEY, k, o) for k, o in CLASS_REFS.items()),
+    *((Action.VIEW_SURVEY_CLASS, k, o) for k, o in CLASS_REFS.items()),
+    *((Action.VIEW_SURVEY_SCHOOL, k, o) for k, o in SCHOOL_REFS.items()),
+    (Action.VIEW_SURVEY_LAND, "-", None),
+    (Action.MANAGE_TESTS, "-", None),
+    *((Action.PROCTOR_TEST, k, o) for k, o in CLASS_REFS.items()),
+    *((Action.CODE_RESPONSES, k, o) for k, o in CLASS_REFS.items()),
 ]
 assert {a for a, _, _ in PROBES} == set(Action), "every action needs probes"
 
@@ -137,6 +144,9 @@ SCHULAUFSICHT = PUBLIC | _views(
 ALLOWED: dict[str, set[tuple[Action, str]]] = {
     "anonym": PUBLIC,
     "land": PUBLIC
+    | {(Action.VIEW_SURVEY_LAND, "-"), (Action.MANAGE_TESTS, "-")}
+    # The Land institute codes open answers of its schools (not of Land 10).
+    | {(Action.CODE_RESPONSES, k) for k in ("class", "class_sibling", "class_other")}
     | _views(
         "int_land",
         "int_kreis",
@@ -164,8 +174,27 @@ ALLOWED: dict[str, set[tuple[Action, str]]] = {
     ),
     "schulaufsicht_kreis": SCHULAUFSICHT,
     "schulaufsicht_liste": SCHULAUFSICHT,
-    "schulleitung": PUBLIC | _views("int_school", "school", "class", "class_sibling"),
-    "lehrkraft": PUBLIC | _views("class"),
+    # Survey results of a class are the teacher's; the Schulleitung reads released school
+    # aggregates only (VIEW_SURVEY_SCHOOL), never a class report.
+    "schulleitung": PUBLIC
+    | _views("int_school", "school", "class", "class_sibling")
+    | {(Action.VIEW_SURVEY_SCHOOL, "school")}
+    | {
+        (a, k)
+        for a in (Action.PROCTOR_TEST, Action.CODE_RESPONSES)
+        for k in ("class", "class_sibling")
+    },
+    "lehrkraft": PUBLIC
+    | _views("class")
+    | {
+        (a, "class")
+        for a in (
+            Action.RUN_SURVEY,
+            Action.VIEW_SURVEY_CLASS,
+            Action.PROCTOR_TEST,
+            Action.CODE_RESPONSES,
+        )
+    },
     "forschung": PUBLIC | {(Action.REQUEST_MICRODATA, "-")},
     "redaktion": PUBLIC | {(Action.EDIT_OFFER, "offer"), (Action.EDIT_OFFER, "offer_new")},
     "admin": PUBLIC | {(Action.MANAGE_USERS, "-"), (Action.VIEW_AUDIT_LOG, "-")},

@@ -22,43 +22,24 @@ from tests.web.testclient import TestClient
 
 from .conftest import PASSWORD
 from .helpers import csrf_from, login
+from .matrix_rules import (
+    ADMINS,
+    ANONYMOUS,
+    CLASS_VIEWERS,
+    EDITORS,
+    EVERYONE,
+    KLASSE,
+    LOGGED_IN,
+    RESEARCHERS,
+    ROLES,
+    SCHOOL_VIEWERS,
+    SCOPED,
+    Rule,
+)
+from .matrix_testen import ROWS as TEST_ROWS
+from .matrix_umfragen import ROWS as SURVEY_ROWS
 from .routes import route_keys
 
-ANONYMOUS = "anonymous"
-ROLES = (ANONYMOUS, *(role.value for role in Role))
-EVERYONE: frozenset[str] = frozenset(ROLES)
-LOGGED_IN: frozenset[str] = frozenset(role.value for role in Role)
-# Roles whose grant is bounded to one Kreis/school/class: they have an out-of-scope object.
-SCOPED = frozenset({"kreis", "schulaufsicht", "schulleitung", "lehrkraft"})
-KLASSE = "1a"
-
-
-@dataclass(frozen=True)
-class Rule:
-    """Who may use a route. ``url`` may contain ``{school}``, ``{kreis}``, ``{land}``,
-    ``{klasse}``, ``{indicator}``, ``{download}``; ``scoped`` routes are requested a second
-    time with an object outside the role's scope."""
-
-    url: str
-    allowed: frozenset[str]
-    api: bool = False
-    scoped: bool = False
-    # Unsafe methods: the matrix checks that roles without the right are refused even with a
-    # valid CSRF token; the owners' tests cover the allowed writes (they change data).
-    unsafe: bool = False
-    # The object may be absent from the test data (directory entries live in the fresh
-    # operational store): then 404 is the right answer for permitted roles, too.
-    absent_ok: bool = False
-    # Logged-in users asking for the login form are sent on (303) instead.
-    redirect_ok: bool = False
-
-
-EDITORS: frozenset[str] = frozenset({"redaktion"})
-ADMINS: frozenset[str] = frozenset({"admin"})
-RESEARCHERS: frozenset[str] = frozenset({"forschung"})
-SCHOOL_VIEWERS: frozenset[str] = frozenset({"land", "kreis", "schulaufsicht", "schulleitung"})
-# Class results are for the school itself only (privacy of small groups): bimo.accounts.policy.
-CLASS_VIEWERS: frozenset[str] = frozenset({"schulleitung", "lehrkraft"})
 MATRIX: dict[tuple[str, str], Rule] = {
     ("MOUNT", "/static"): Rule("/static/css/bimo.css", EVERYONE),
     ("GET", "/health"): Rule("/health", EVERYONE),
@@ -142,6 +123,8 @@ MATRIX: dict[tuple[str, str], Rule] = {
     ),
     ("GET", "/api/docs"): Rule("/api/docs", EVERYONE),
     ("GET", "/api/openapi.json"): Rule("/api/openapi.json", EVERYONE, api=True),
+    **SURVEY_ROWS,
+    **TEST_ROWS,
 }
 
 

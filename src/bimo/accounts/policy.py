@@ -15,7 +15,11 @@ Rules in short (``docs/security.md`` has the full table):
   schools), ``schulleitung`` (its school); class level: ``schulleitung`` of the school and the
   ``lehrkraft`` of the class only;
 * ``redaktion`` edits offers/actors, ``forschung`` requests microdata, ``admin`` manages users
-  and reads the audit log. Administration grants no data access (least privilege).
+  and reads the audit log. Administration grants no data access (least privilege);
+* surveys: the class's ``lehrkraft`` runs rounds and reads its class report, the
+  ``schulleitung`` reads released school aggregates, ``land`` aggregates across schools;
+* tests: ``land`` manages tests and waves; ``lehrkraft``/``schulleitung`` proctor sessions of
+  their classes; open answers are coded by the school or the ``land`` institute.
 """
 
 from __future__ import annotations
@@ -61,6 +65,18 @@ class Action(StrEnum):
     MANAGE_USERS = "manage_users"
     VIEW_AUDIT_LOG = "view_audit_log"
     REQUEST_MICRODATA = "request_microdata"
+    # Surveys (Schülerfeedback): a class's results belong to its teacher; the Schulleitung sees
+    # only school aggregates the teachers released (a data question for bimo.surveys, asked
+    # after this check); the Land only aggregates across schools.
+    RUN_SURVEY = "run_survey"
+    VIEW_SURVEY_CLASS = "view_survey_class"
+    VIEW_SURVEY_SCHOOL = "view_survey_school"
+    VIEW_SURVEY_LAND = "view_survey_land"
+    # Test delivery (Lernstandserhebungen): the Land designs tests and waves; teachers and the
+    # Schulleitung run sessions for their classes and code open answers of their school.
+    MANAGE_TESTS = "manage_tests"
+    PROCTOR_TEST = "proctor_test"
+    CODE_RESPONSES = "code_responses"
 
 
 # --- objects ---------------------------------------------------------------------------------
@@ -220,6 +236,8 @@ _GLOBAL_ACTIONS: dict[Action, Role] = {
     Action.MANAGE_USERS: Role.ADMIN,
     Action.VIEW_AUDIT_LOG: Role.ADMIN,
     Action.REQUEST_MICRODATA: Role.FORSCHUNG,
+    Action.VIEW_SURVEY_LAND: Role.LAND,
+    Action.MANAGE_TESTS: Role.LAND,
 }
 
 
@@ -251,6 +269,23 @@ def _view_class(grants: tuple[ResolvedGrant, ...], ref: ClassRef) -> bool:
     return False
 
 
+def _own_class(grants: tuple[ResolvedGrant, ...], ref: ClassRef) -> bool:
+    return any(
+        g.role is Role.LEHRKRAFT and (ref.schulnummer, ref.klasse) in g.classes for g in grants
+    )
+
+
+def _code_responses(grants: tuple[ResolvedGrant, ...], ref: ClassRef) -> bool:
+    # Coders of open answers: the school itself, and the Land's institute for its schools.
+    return _view_class(grants, ref) or any(
+        g.role is Role.LAND and ref.schulnummer in g.schools for g in grants
+    )
+
+
+def _survey_school(grants: tuple[ResolvedGrant, ...], school: SchoolRef) -> bool:
+    return any(g.role is Role.SCHULLEITUNG and school.schulnummer in g.schools for g in grants)
+
+
 def _expect(obj: object, *types: type) -> None:
     if not isinstance(obj, types):
         names = " | ".join(t.__name__ for t in types)
@@ -277,6 +312,22 @@ def can(principal: Principal | None, action: Action | str, obj: object = None) -
         _expect(obj, ClassRef)
         assert isinstance(obj, ClassRef)
         return _view_class(grants, obj)
+    if action in (Action.RUN_SURVEY, Action.VIEW_SURVEY_CLASS):
+        _expect(obj, ClassRef)
+        assert isinstance(obj, ClassRef)
+        return _own_class(grants, obj)
+    if action is Action.VIEW_SURVEY_SCHOOL:
+        _expect(obj, SchoolRef)
+        assert isinstance(obj, SchoolRef)
+        return _survey_school(grants, obj)
+    if action is Action.PROCTOR_TEST:
+        _expect(obj, ClassRef)
+        assert isinstance(obj, ClassRef)
+        return _view_class(grants, obj)
+    if action is Action.CODE_RESPONSES:
+        _expect(obj, ClassRef)
+        assert isinstance(obj, ClassRef)
+        return _code_responses(grants, obj)
     if action is Action.EXPORT:
         # An export is a download of something the principal may view; it is a separate action
         # so that routes ask for it explicitly and every export is audited.
