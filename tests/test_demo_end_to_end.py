@@ -72,10 +72,20 @@ def test_demo_produces_every_stage(demo_run: tuple[Path, str]) -> None:
         "Open Data (CSV, Parquet, DCAT-AP.de)",
         "Rückmeldung an eine Schule (intern)",
         "Portal vorbereiten: Verzeichnis und Demo-Zugänge",
+        "Schülerfeedback: simulierte Befragung",
+        "Digitale Lernstandserhebung: simulierte Testwelle",
     ):
         assert title in titles
     portal = next(s for s in steps if s["schritt"].startswith("Portal vorbereiten"))
-    assert portal["zugaenge"] == 5
+    assert portal["zugaenge"] == 6
+    survey = next(s for s in steps if s["schritt"].startswith("Schülerfeedback"))
+    # Planted careless responders are found by the analysis; releases feed the school report.
+    assert survey["antworten"] > 0 and survey["freigegeben"] > 0
+    assert survey["gleichfoermig_erkannt"] == survey["gleichfoermig_simuliert"]
+    wave = next(s for s in steps if s["schritt"].startswith("Digitale Lernstandserhebung"))
+    # Every answer change is stored once; re-sent batches are recognised, not stored twice.
+    assert wave["gespeichert"] == wave["antwortaenderungen"]
+    assert wave["personen_im_export"] == wave["testdurchgaenge"] > 0
 
 
 def test_demo_prepares_the_portal(demo_run: tuple[Path, str]) -> None:
@@ -89,6 +99,7 @@ def test_demo_prepares_the_portal(demo_run: tuple[Path, str]) -> None:
         "demo-land",
         "demo-kreis",
         "demo-schulleitung",
+        "demo-lehrkraft",
         "demo-redaktion",
         "demo-admin",
     ]

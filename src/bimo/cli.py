@@ -35,6 +35,7 @@ def _register_all() -> None:
     from bimo import demo
     from bimo.accounts import cli as users_cli
     from bimo.assessment import cli as assessment_cli
+    from bimo.assessment.delivery import cli as tests_cli
     from bimo.assessment.itembank import cli as items_cli
     from bimo.core import db_cli
     from bimo.directory import cli as directory_cli
@@ -55,6 +56,7 @@ def _register_all() -> None:
         trajectories_cli,
         assessment_cli,
         items_cli,
+        tests_cli,
         indicators_cli,
         reports_cli,
         opendata_cli,

@@ -6,7 +6,9 @@ the schools' delivery → validated import (clean files, then the dirty variant 
 a simulated Lernstandserhebung scaled with the IRT engine → four Lernstand waves in the analytic
 store → the indicator catalogue for every region and year → the Bildungsbericht of the largest
 Kreis (HTML + PDF/UA) → the Open Data export → an internal feedback report for one school → the
-portal's directory and demo accounts → the Bildungsportal (``bimo serve``) on loopback.
+portal's directory and demo accounts → a simulated Schülerfeedback round → a simulated digital
+test wave (sessions, codes, answers, double coding, export) → the Bildungsportal (``bimo serve``)
+on loopback.
 
 The demo's pseudonymisation key exists only in memory: it is never written anywhere.
 """
@@ -136,6 +138,12 @@ def run_demo(config: DemoConfig) -> DemoResult:
         result,
         "Portal vorbereiten: Verzeichnis und Demo-Zugänge",
         lambda: steps.prepare_portal(out),
+    )
+    _step(result, "Schülerfeedback: simulierte Befragung", lambda: steps.surveys(out))
+    _step(
+        result,
+        "Digitale Lernstandserhebung: simulierte Testwelle",
+        lambda: steps.digital_test_wave(out),
     )
     (out / "demo.json").write_text(
         json.dumps(result.steps, indent=2, ensure_ascii=False, default=str), encoding="utf-8"

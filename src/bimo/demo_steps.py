@@ -354,10 +354,17 @@ def _demo_accounts(store: AnalyticStore) -> list[tuple[str, str, str, str, str]]
         "WHERE y.schuljahr = ? AND s.kreis_ags = ? GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1",
         [year, kreis],
     ).fetchall()[0][0]
+    # A teacher of the school's largest class (runs surveys and test sessions for it).
+    klasse = store.raw.execute(
+        "SELECT klasse FROM student_years WHERE schuljahr = ? AND schulnummer = ? "
+        "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1",
+        [year, school],
+    ).fetchall()[0][0]
     return [
         ("demo-land", "Demo Landesmonitoring", "land", "land", land),
         ("demo-kreis", "Demo Kreismonitoring", "kreis", "kreis", kreis),
         ("demo-schulleitung", "Demo Schulleitung", "schulleitung", "schule", str(school)),
+        ("demo-lehrkraft", "Demo Lehrkraft", "lehrkraft", "klasse", f"{school}/{klasse}"),
         ("demo-redaktion", "Demo Redaktion", "redaktion", "global", ""),
         ("demo-admin", "Demo Administration", "admin", "global", ""),
     ]
@@ -398,3 +405,35 @@ def prepare_portal(out: Path) -> dict[str, Any]:
         "zugaenge": len(accounts),
         "datei": str(secrets_file),
     }
+
+
+def _demo_school(store_path: Path) -> str:
+    with AnalyticStore(store_path, read_only=True) as analytic:
+        accounts = _demo_accounts(analytic)
+    return next(scope for login, _, _, _, scope in accounts if login == "demo-schulleitung")
+
+
+def surveys(out: Path) -> dict[str, Any]:
+    """A simulated Schülerfeedback round (latent model with careless responders) in the
+    operational store, through the same anonymous service the survey pages use."""
+    from bimo.core.operational import OperationalStore
+    from bimo.surveys.demo import musterland_survey_classes, run_demo_round
+
+    store_path = out / "bimo.duckdb"
+    classes = musterland_survey_classes(store_path, schulnummer=_demo_school(store_path))
+    with OperationalStore(f"sqlite:///{out / 'bimo.sqlite'}") as operational:
+        return run_demo_round(operational, classes=classes).summary()
+
+
+def digital_test_wave(out: Path) -> dict[str, Any]:
+    """A simulated digital test wave: sessions, access codes, answers through the idempotent
+    write path, double coding of open answers, export in the format ``bimo scale fit`` reads.
+    The generating abilities (``testbetrieb/``) stay outside the published folder."""
+    from bimo.assessment.delivery.demo import musterland_classes, run_demo_wave
+    from bimo.core.operational import OperationalStore
+
+    with AnalyticStore(out / "bimo.duckdb", read_only=True) as analytic:
+        classes = musterland_classes(analytic, grade=8, n_classes=6)
+    with OperationalStore(f"sqlite:///{out / 'bimo.sqlite'}") as operational:
+        result = run_demo_wave(operational, out / "aufgabenbank", out / "testbetrieb", classes)
+    return result.summary()

@@ -34,6 +34,9 @@ class Rule:
     absent_ok: bool = False
     # Logged-in users asking for the login form are sent on (303) instead.
     redirect_ok: bool = False
+    # The credential is not the login but an attempt cookie (the test player's sync API):
+    # without it every role, logged in or not, is refused with 401.
+    cookie_credential: bool = False
 
 
 EDITORS: frozenset[str] = frozenset({"redaktion"})

@@ -2,6 +2,40 @@
 
 from __future__ import annotations
 
-from .matrix_rules import Rule
+from .matrix_rules import EVERYONE, Rule
 
-ROWS: dict[tuple[str, str], Rule] = {}
+# Students are anonymous: only the attempt cookie set by the code entry opens the player and
+# the sync API; without it everybody is refused (no role grants access to an attempt).
+NOBODY: frozenset[str] = frozenset()
+PROCTORS: frozenset[str] = frozenset({"lehrkraft", "schulleitung"})
+TEST_STAFF: frozenset[str] = frozenset({"lehrkraft", "schulleitung", "land"})
+LAND: frozenset[str] = frozenset({"land"})
+
+ROWS: dict[tuple[str, str], Rule] = {
+    ("GET", "/test"): Rule("/test", EVERYONE),
+    ("POST", "/test"): Rule("/test", EVERYONE, unsafe=True),
+    ("GET", "/test/spielen"): Rule("/test/spielen", NOBODY),
+    ("POST", "/test/weiter"): Rule("/test/weiter", NOBODY, unsafe=True),
+    ("POST", "/test/abgeben"): Rule("/test/abgeben", NOBODY, unsafe=True),
+    ("GET", "/test/api/stand"): Rule("/test/api/stand", NOBODY, api=True, cookie_credential=True),
+    ("POST", "/test/api/antworten"): Rule(
+        "/test/api/antworten", NOBODY, api=True, unsafe=True, cookie_credential=True
+    ),
+    ("GET", "/intern/tests"): Rule("/intern/tests", TEST_STAFF),
+    ("POST", "/intern/tests/sitzungen"): Rule("/intern/tests/sitzungen", PROCTORS, unsafe=True),
+    ("GET", "/intern/tests/sitzungen/{session_id}"): Rule(
+        "/intern/tests/sitzungen/1", PROCTORS, absent_ok=True
+    ),
+    ("POST", "/intern/tests/sitzungen/{session_id}"): Rule(
+        "/intern/tests/sitzungen/1", PROCTORS, unsafe=True
+    ),
+    ("GET", "/intern/tests/verwaltung"): Rule("/intern/tests/verwaltung", LAND),
+    ("POST", "/intern/tests/verwaltung"): Rule("/intern/tests/verwaltung", LAND, unsafe=True),
+    ("GET", "/intern/tests/kodierung"): Rule("/intern/tests/kodierung", TEST_STAFF),
+    ("GET", "/intern/tests/kodierung/{session_id}"): Rule(
+        "/intern/tests/kodierung/1", TEST_STAFF, absent_ok=True
+    ),
+    ("POST", "/intern/tests/kodierung/{session_id}"): Rule(
+        "/intern/tests/kodierung/1", TEST_STAFF, unsafe=True
+    ),
+}

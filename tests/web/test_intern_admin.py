@@ -10,6 +10,7 @@ from bimo.core.operational import OperationalStore, list_events
 from tests.web.conftest import PASSWORD
 from tests.web.helpers import csrf_from
 from tests.web.intern_helpers import logged_in, make_user
+from tests.web.testclient import TestClient
 
 
 def test_admin_manages_users_and_every_change_is_audited(
@@ -90,3 +91,17 @@ def test_non_admins_cannot_administer(app: FastAPI) -> None:
             data={"csrf_token": token, "aktion": "entsperren", "login": "erika.k"},
         )
         assert response.status_code == 403
+
+
+def test_authorisation_comes_before_form_validation(app: FastAPI, client: TestClient) -> None:
+    with logged_in(app, "erika.k") as erika:
+        token = csrf_from(erika.get("/intern"))
+        # An incomplete form: someone without the right gets 403, not the 422 naming its fields.
+        for data in ({"csrf_token": token}, {"csrf_token": token, "aktion": "x" * 50}):
+            response = erika.post("/admin/benutzer", data=data)
+            assert response.status_code == 403, response.text
+    # Without a login (but with a valid CSRF token of an anonymous session): to the login page.
+    token = csrf_from(client.get("/anmelden"))
+    response = client.post("/admin/benutzer", data={"csrf_token": token})
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/anmelden?weiter=")

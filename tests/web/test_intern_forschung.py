@@ -76,3 +76,15 @@ def test_table_names_are_checked() -> None:
         parse_tables("D21, ../geheim")
     with pytest.raises(ResearchError, match="mindestens einen"):
         parse_tables("  ,")
+
+
+def test_authorisation_comes_before_form_validation(data_app: FastAPI) -> None:
+    with logged_in(data_app, "erika.k") as erika:
+        token = csrf_from(erika.get("/intern"))
+        response = erika.post("/intern/forschung", data={"csrf_token": token})
+        assert response.status_code == 403, response.text
+    make_user(data_app.state.bimo.store, "forscherin.b", [(Role.FORSCHUNG, ScopeType.GLOBAL, "")])
+    with logged_in(data_app, "forscherin.b") as client:
+        token = csrf_from(client.get("/intern/forschung"))
+        # With the right, the incomplete form is what is wrong.
+        assert client.post("/intern/forschung", data={"csrf_token": token}).status_code == 422

@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import text
 
 from bimo.core.operational import OperationalStore
@@ -117,3 +118,24 @@ def test_legal_pages(client: TestClient, path: str) -> None:
     assert response.status_code == 200
     assert "Vom Betreiber" in response.text  # marked for the operator to complete
     assert 'aria-label="Rechtliche Hinweise"' in response.text
+
+
+def _raise_operational(message: str) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    raise OperationalError("UPDATE test_attempts …", {}, Exception(message))
+
+
+def test_a_locked_database_answers_503_with_retry_after(app: FastAPI) -> None:
+    app.add_api_route("/_gesperrt", lambda: _raise_operational("database is locked"))
+    app.add_api_route("/api/_gesperrt", lambda: _raise_operational("database is locked"))
+    app.add_api_route("/_kaputt", lambda: _raise_operational("no such table: users"))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        page = client.get("/_gesperrt")
+        assert page.status_code == 503
+        assert page.headers["retry-after"] == "2"
+        assert "erneut versuchen" in page.text
+        api = client.get("/api/_gesperrt")
+        assert api.status_code == 503 and "ausgelastet" in api.json()["detail"]
+        # Any other database fault is a real error, not "try again".
+        assert client.get("/_kaputt").status_code == 500

@@ -180,6 +180,8 @@ def _login_as(client: TestClient, store: OperationalStore, role: str, objects: O
 
 
 def _refusal_ok(role: str, rule: Rule, status: int, location: str) -> bool:
+    if rule.cookie_credential:
+        return status == 401
     if role == ANONYMOUS:
         if rule.api:
             return status == 401

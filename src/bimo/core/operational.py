@@ -89,6 +89,8 @@ MODEL_MODULES: tuple[str, ...] = (
     "bimo.accounts.models",
     "bimo.directory.models",
     "bimo.research.models",
+    "bimo.surveys.models",
+    "bimo.assessment.delivery.models",
 )
 
 

@@ -1,28 +1,39 @@
-"""The directory of Bildungsangebote and Akteure for the Bildungsportal (editable by editors)."""
+"""The directory of Bildungsangebote and Akteure for the Bildungsportal (editable by editors).
 
-from bimo.directory.models import DirectoryActor, DirectoryOffer, FeedbackMessage
-from bimo.directory.service import (
-    FEEDBACK_ANLIEGEN,
-    DirectoryError,
-    FeedbackInput,
-    ImportResult,
-    OfferFilter,
-    OfferInput,
-    OfferPage,
-    ValidationFailed,
-    create_offer,
-    delete_offer,
-    directory_imported,
-    get_actor,
-    get_offer,
-    import_from_store,
-    list_actors,
-    list_feedback,
-    list_themes,
-    search_offers,
-    submit_feedback,
-    update_offer,
-)
+Exports are imported on first use (PEP 562 ``__getattr__``), so that importing a submodule
+(``bimo --help`` imports every domain's ``cli``) does not pay for SQLAlchemy and the directory
+service.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bimo.directory.models import DirectoryActor, DirectoryOffer, FeedbackMessage
+    from bimo.directory.service import (
+        FEEDBACK_ANLIEGEN,
+        DirectoryError,
+        FeedbackInput,
+        ImportResult,
+        OfferFilter,
+        OfferInput,
+        OfferPage,
+        ValidationFailed,
+        create_offer,
+        delete_offer,
+        directory_imported,
+        get_actor,
+        get_offer,
+        import_from_store,
+        list_actors,
+        list_feedback,
+        list_themes,
+        search_offers,
+        submit_feedback,
+        update_offer,
+    )
 
 __all__ = [
     "FEEDBACK_ANLIEGEN",
@@ -49,3 +60,50 @@ __all__ = [
     "submit_feedback",
     "update_offer",
 ]
+
+_EXPORTS: dict[str, str] = {
+    "FEEDBACK_ANLIEGEN": "bimo.directory.service",
+    "DirectoryActor": "bimo.directory.models",
+    "DirectoryError": "bimo.directory.service",
+    "DirectoryOffer": "bimo.directory.models",
+    "FeedbackInput": "bimo.directory.service",
+    "FeedbackMessage": "bimo.directory.models",
+    "ImportResult": "bimo.directory.service",
+    "OfferFilter": "bimo.directory.service",
+    "OfferInput": "bimo.directory.service",
+    "OfferPage": "bimo.directory.service",
+    "ValidationFailed": "bimo.directory.service",
+    "create_offer": "bimo.directory.service",
+    "delete_offer": "bimo.directory.service",
+    "directory_imported": "bimo.directory.service",
+    "get_actor": "bimo.directory.service",
+    "get_offer": "bimo.directory.service",
+    "import_from_store": "bimo.directory.service",
+    "list_actors": "bimo.directory.service",
+    "list_feedback": "bimo.directory.service",
+    "list_themes": "bimo.directory.service",
+    "search_offers": "bimo.directory.service",
+    "submit_feedback": "bimo.directory.service",
+    "update_offer": "bimo.directory.service",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        if not name.startswith("__"):
+            # Submodules stay reachable as attributes (``pkg.submodule``), as when the eager
+            # imports had loaded them.
+            try:
+                return importlib.import_module(f"{__name__}.{name}")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"{__name__}.{name}":
+                    raise
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -9,8 +9,6 @@ import typer
 from rich.console import Console
 
 from bimo.core.config import get_settings
-from bimo.core.operational import OperationalStore, default_actor
-from bimo.directory.service import import_from_store
 
 __all__ = ["register"]
 
@@ -34,6 +32,10 @@ def register(app: typer.Typer) -> None:
         Wiederholbar: vorhandene Einträge werden aktualisiert, neue ergänzt, Einträge der
         Redaktion bleiben erhalten.
         """
+        # Here, not at the top: every `bimo` call registers this command (SQLAlchemy, DuckDB).
+        from bimo.core.operational import OperationalStore, default_actor
+        from bimo.directory.service import import_from_store
+
         settings = get_settings()
         path = duckdb_path or settings.resolved_duckdb_path
         with OperationalStore.from_settings(settings) as store, store.session() as db:

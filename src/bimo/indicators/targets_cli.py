@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import polars as pl
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from bimo.core.errors import BimoError
-from bimo.indicators.targets import TargetStatus, evaluate_targets, format_number, load_targets
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from bimo.indicators.targets import TargetStatus
+
+# Polars and bimo.indicators.targets are imported where used: every `bimo` call registers
+# these commands, few run them.
 
 _STATUS_LABEL = {
     # Symbol and word, never colour alone (colour-blind readers, monochrome terminals).
@@ -23,10 +29,14 @@ _STATUS_LABEL = {
 
 
 def _number(value: float | None, digits: int = 1) -> str:
+    from bimo.indicators.targets import format_number
+
     return "–" if value is None else format_number(value, digits)
 
 
 def _regions(values: pl.DataFrame, requested: list[str] | None) -> list[tuple[str, str]]:
+    import polars as pl
+
     public = values.filter(~pl.col("intern"))
     names = dict(public.select("ags", "region").unique(subset="ags").iter_rows())
     if requested:
@@ -42,6 +52,8 @@ def _regions(values: pl.DataFrame, requested: list[str] | None) -> list[tuple[st
 
 
 def _table(region: str, ags: str, statuses: list[TargetStatus]) -> Table:
+    from bimo.indicators.targets import format_number
+
     table = Table(title=f"Zielsystem 2035 – {region} ({ags})", show_lines=True)
     for column in ("Ziel", "Basis", "Aktuell", "Zielwert", "Trend je Jahr", "Status"):
         table.add_column(column, no_wrap=column != "Ziel")
@@ -95,6 +107,7 @@ def add_commands(app: typer.Typer) -> None:
         from bimo.core.config import get_settings
         from bimo.core.store import AnalyticStore
         from bimo.indicators import load_catalog, read_values
+        from bimo.indicators.targets import evaluate_targets, load_targets
 
         targets = load_targets(ziele_datei)
         catalog = load_catalog()

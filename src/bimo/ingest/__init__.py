@@ -1,19 +1,29 @@
 """Validated import of files into the analytic store (``bimo import``).
 
 See ``docs/import.md`` for formats, rules, quarantine and counts.
+
+Exports are imported on first use (PEP 562 ``__getattr__``), so that importing a submodule
+(``bimo --help`` imports every domain's ``cli``) does not pay for Ibis, DuckDB and the web-free
+importer.
 """
 
-from bimo.ingest.importer import (
-    IMPORT_ORDER,
-    StrictRefusal,
-    find_importable,
-    import_directory,
-    import_file,
-    infer_kind,
-)
-from bimo.ingest.models import DEFAULT_MAX_TEXT_BYTES, ImportOptions, ImportResult
-from bimo.ingest.rules import RULES, Rule
-from bimo.ingest.validate import record_key_from_pseudonym
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bimo.ingest.importer import (
+        IMPORT_ORDER,
+        StrictRefusal,
+        find_importable,
+        import_directory,
+        import_file,
+        infer_kind,
+    )
+    from bimo.ingest.models import DEFAULT_MAX_TEXT_BYTES, ImportOptions, ImportResult
+    from bimo.ingest.rules import RULES, Rule
+    from bimo.ingest.validate import record_key_from_pseudonym
 
 __all__ = [
     "DEFAULT_MAX_TEXT_BYTES",
@@ -29,3 +39,39 @@ __all__ = [
     "infer_kind",
     "record_key_from_pseudonym",
 ]
+
+_EXPORTS: dict[str, str] = {
+    "DEFAULT_MAX_TEXT_BYTES": "bimo.ingest.models",
+    "IMPORT_ORDER": "bimo.ingest.importer",
+    "RULES": "bimo.ingest.rules",
+    "ImportOptions": "bimo.ingest.models",
+    "ImportResult": "bimo.ingest.models",
+    "Rule": "bimo.ingest.rules",
+    "StrictRefusal": "bimo.ingest.importer",
+    "find_importable": "bimo.ingest.importer",
+    "import_directory": "bimo.ingest.importer",
+    "import_file": "bimo.ingest.importer",
+    "infer_kind": "bimo.ingest.importer",
+    "record_key_from_pseudonym": "bimo.ingest.validate",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        if not name.startswith("__"):
+            # Submodules stay reachable as attributes (``pkg.submodule``), as when the eager
+            # imports had loaded them.
+            try:
+                return importlib.import_module(f"{__name__}.{name}")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"{__name__}.{name}":
+                    raise
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

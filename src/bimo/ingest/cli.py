@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -13,9 +14,12 @@ from rich.table import Table
 
 from bimo.core.errors import BimoError
 from bimo.core.schemas import ANALYTIC_TABLES
-from bimo.core.store import AnalyticStore
-from bimo.ingest.importer import StrictRefusal, find_importable, import_file
-from bimo.ingest.models import DEFAULT_MAX_TEXT_BYTES, ImportOptions, ImportResult
+
+if TYPE_CHECKING:
+    from bimo.ingest.models import ImportResult
+
+# The importer, the store (Ibis, DuckDB) and Polars are imported inside the command: every
+# `bimo` call registers this command, few run it.
 
 
 def _summary(result: ImportResult, console: Console) -> None:
@@ -66,14 +70,23 @@ def register(app: typer.Typer) -> None:
         quarantine_dir: Path | None = typer.Option(
             None, "--quarantine-dir", help="Verzeichnis der Quarantänedateien"
         ),
-        max_text_gib: float = typer.Option(
-            DEFAULT_MAX_TEXT_BYTES / 2**30,
+        max_text_gib: float | None = typer.Option(
+            None,
             "--max-text-gib",
-            help="Größengrenze für CSV/XLSX in GiB (größere Dateien bitte als Parquet)",
+            help="Größengrenze für CSV/XLSX in GiB (größere Dateien bitte als Parquet; "
+            "Standard: 1)",
         ),
     ) -> None:
         """Datei(en) prüfen und in den Analysebestand einlesen; fehlerhafte Zeilen kommen in
         eine Quarantänedatei."""
+        from bimo.core.store import AnalyticStore
+        from bimo.ingest.importer import StrictRefusal, find_importable, import_file
+        from bimo.ingest.models import DEFAULT_MAX_TEXT_BYTES, ImportOptions
+
+        max_text_bytes = (
+            DEFAULT_MAX_TEXT_BYTES if max_text_gib is None else int(max_text_gib * 2**30)
+        )
+
         console = Console()
         err = Console(stderr=True)
         results: list[ImportResult] = []
@@ -109,7 +122,7 @@ def register(app: typer.Typer) -> None:
                         options = ImportOptions(
                             strict=strict,
                             quarantine_dir=quarantine_dir,
-                            max_text_bytes=int(max_text_gib * 2**30),
+                            max_text_bytes=max_text_bytes,
                             on_progress=_progress_callback(progress, task),
                         )
                         try:

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import polars as pl
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bimo.core.errors import BimoError, InputFileError, Location
-from bimo.privacy.protect import ProtectionConfig, audit_published, protect
-from bimo.privacy.table import TOTAL
+
+if TYPE_CHECKING:
+    import polars as pl
+
+# Polars, SciPy and HiGHS are imported by the commands: every `bimo` call registers them.
 
 _METHODS = ("suppress", "round5", "cellkey")
 
@@ -25,6 +27,10 @@ def _dims(text: str) -> list[str]:
 
 
 def _read(path: Path, dims: list[str], *, published: bool) -> pl.DataFrame:
+    import polars as pl
+
+    from bimo.privacy.table import TOTAL
+
     name = str(path)
     if not path.is_file():
         raise InputFileError(Location(name), "Datei nicht gefunden.")
@@ -90,6 +96,8 @@ def add_commands(app: typer.Typer) -> None:
         ] = "suppress",
     ) -> None:
         """Randsummen ergänzen, Tabelle schützen und im Veröffentlichungsformat schreiben."""
+        from bimo.privacy.protect import ProtectionConfig, protect
+
         if method not in _METHODS:
             raise BimoError(f"Unbekanntes Verfahren '{method}' (erlaubt: {', '.join(_METHODS)}).")
         config = ProtectionConfig(method=method, min_cell=min_cell)  # type: ignore[arg-type]
@@ -129,6 +137,8 @@ def add_commands(app: typer.Typer) -> None:
         min_cell: Annotated[int, typer.Option("--min", help="Mindestfallzahl (≥ 5)")] = 5,
     ) -> None:
         """Angreiferintervalle aller gesperrten Zellen per LP nachrechnen (Exit 1 bei Lücken)."""
+        from bimo.privacy.protect import ProtectionConfig, audit_published
+
         limit = ProtectionConfig(min_cell=min_cell).resolved_min()
         dim_list = _dims(dims)
         df = _read(infile, dim_list, published=True)

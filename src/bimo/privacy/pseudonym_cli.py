@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -13,12 +13,11 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 
 from bimo.privacy.keys import DEFAULT_PURPOSE, generate_key_file, load_master_key, validate_purpose
-from bimo.privacy.pseudonym import (
-    ProgressCallback,
-    pseudonymize,
-    rotation_mapping,
-    write_mapping,
-)
+
+if TYPE_CHECKING:
+    from bimo.privacy.pseudonym import ProgressCallback
+
+# bimo.privacy.pseudonym (Ibis, DuckDB) is imported by the commands that use it.
 
 key_app = typer.Typer(
     help="Schlüsselverwaltung der Vertrauensstelle (Pseudonymisierungsschlüssel).",
@@ -78,6 +77,8 @@ def pseudonymize_command(
     purpose: PurposeOpt = DEFAULT_PURPOSE,
 ) -> None:
     """Identitätsdaten pseudonymisieren (Vertrauensstelle): HMAC-SHA-256 je Verwendungszweck."""
+    from bimo.privacy.pseudonym import pseudonymize
+
     key = load_master_key(key_file)
     validate_purpose(purpose)
     with _progress("Pseudonyme bilden") as update:
@@ -139,6 +140,8 @@ def rotate_command(
     purpose: PurposeOpt = DEFAULT_PURPOSE,
 ) -> None:
     """Schlüsselwechsel: Zuordnungstabelle altes → neues Pseudonym erzeugen."""
+    from bimo.privacy.pseudonym import rotation_mapping, write_mapping
+
     old_key = load_master_key(old_key_file)
     new_key = load_master_key(new_key_file)
     if old_key.material == new_key.material:

@@ -6,7 +6,7 @@ Registered into the ``report`` command group by :func:`add_commands`.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -20,7 +20,9 @@ from rich.progress import (
 
 from bimo.core.config import get_settings
 from bimo.core.errors import BimoError
-from bimo.core.store import AnalyticStore
+
+if TYPE_CHECKING:
+    from bimo.core.store import AnalyticStore
 
 ErhebungOpt = Annotated[
     str, typer.Option("--erhebung", help="Kennung der Erhebung, z. B. LS4-2024.")
@@ -52,6 +54,8 @@ MinGroupOpt = Annotated[
 
 
 def _open_store(path: Path | None) -> AnalyticStore:
+    from bimo.core.store import AnalyticStore  # Ibis and DuckDB only when the command runs
+
     resolved = path or get_settings().resolved_duckdb_path
     if not resolved.exists():
         raise BimoError(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import numpy as np
 import typer
@@ -17,11 +17,13 @@ from rich.table import Table
 
 from bimo.core.config import Settings
 from bimo.core.errors import InputFileError, Location
-from bimo.surveys.analysis import analyze_scale, check_matrix
-from bimo.surveys.careless import flag_careless
 from bimo.surveys.instrument import Instrument, InstrumentError, load_instrument, load_instruments
-from bimo.surveys.reliability import Matrix, ReliabilityError
-from bimo.surveys.simulate import model_for, simulate_round
+
+if TYPE_CHECKING:
+    from bimo.surveys.reliability import Matrix
+
+# Analysis and simulation (SciPy) are imported inside the commands: `bimo --help` imports every
+# command module and should start quickly.
 
 InstrumentArg = Annotated[
     str, typer.Argument(help="ID eines mitgelieferten Fragebogens oder Pfad zu einer YAML-Datei.")
@@ -81,6 +83,8 @@ def simulate_command(
     ] = 0.08,
     seed: Annotated[int, typer.Option(help="Startwert des Zufallsgenerators.")] = 1,
 ) -> None:
+    from bimo.surveys.simulate import model_for, simulate_round
+
     inst = _instrument(fragebogen)
     model = model_for(inst, careless_share=unaufmerksam, seed=seed)
     sim = simulate_round(model, schulen, klassen, schueler, seed=seed)
@@ -94,6 +98,8 @@ def simulate_command(
 
 def read_answers(path: Path, inst: Instrument) -> Matrix:
     """Read an answer CSV into a matrix in ``inst.item_ids`` order (errors name row/column)."""
+    from bimo.surveys.analysis import check_matrix
+
     try:
         with path.open(encoding="utf-8", newline="") as fh:
             rows = list(csv.reader(fh))
@@ -127,6 +133,10 @@ def analyze_command(
     fragebogen: InstrumentArg,
     antworten: Annotated[Path, typer.Argument(help="Antworten als CSV (Kopfzeile: Item-IDs).")],
 ) -> None:
+    from bimo.surveys.analysis import analyze_scale
+    from bimo.surveys.careless import flag_careless
+    from bimo.surveys.reliability import ReliabilityError
+
     inst = _instrument(fragebogen)
     data = read_answers(antworten, inst)
     minimum = Settings().min_cell

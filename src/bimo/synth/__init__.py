@@ -6,23 +6,32 @@ it with published national figures. See ``docs/musterland.md``.
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
-
-from bimo.synth.generator import SynthConfig, SynthResult, generate
 
 if TYPE_CHECKING:
     from bimo.synth.calibration import CheckResult, Target, check, load_targets, markdown
+    from bimo.synth.generator import SynthConfig, SynthResult, generate
 
-_CALIBRATION = ("CheckResult", "Target", "check", "load_targets", "markdown")
+# Imported on first use (PEP 562): ``python -m bimo.synth.calibration`` runs without a
+# warning, and ``bimo --help`` does not load the generator (Polars, PyArrow).
+_EXPORTS: dict[str, str] = {
+    "CheckResult": "bimo.synth.calibration",
+    "Target": "bimo.synth.calibration",
+    "check": "bimo.synth.calibration",
+    "load_targets": "bimo.synth.calibration",
+    "markdown": "bimo.synth.calibration",
+    "SynthConfig": "bimo.synth.generator",
+    "SynthResult": "bimo.synth.generator",
+    "generate": "bimo.synth.generator",
+}
 
 
 def __getattr__(name: str) -> Any:
-    # Imported lazily so that ``python -m bimo.synth.calibration`` runs without a warning.
-    if name in _CALIBRATION:
-        from bimo.synth import calibration
-
-        return getattr(calibration, name)
-    raise AttributeError(name)
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
 
 
 __all__ = [

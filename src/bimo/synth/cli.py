@@ -9,8 +9,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from bimo.synth.calibration import check, info
-from bimo.synth.generator import SynthConfig, generate
+# The generator and the calibration (Polars, PyArrow) are imported by the command itself.
 
 
 def synth(
@@ -29,6 +28,8 @@ def synth(
     ),
 ) -> None:
     """Synthetisches Land „Musterland“ erzeugen (Schulen, Schülerjahre, Bevölkerung …)."""
+    from bimo.synth.generator import SynthConfig, generate
+
     config = SynthConfig(out, students, years, seed, first_year, dirty_rows)
     console = Console()
     with Progress(
@@ -57,6 +58,8 @@ def synth(
 
 
 def _print_check(console: Console, out: Path) -> None:
+    from bimo.synth.calibration import check, info
+
     table = Table(title="Kalibrierung Musterland")
     for col in ("Kennzahl", "Ziel", "Toleranz", "erreicht", ""):
         table.add_column(col, justify="left" if col == "Kennzahl" else "right")

@@ -1,14 +1,18 @@
 """The application factory: ``create_app()`` builds the FastAPI app with all middleware.
 
 Order of the layers around every request (outermost first): :class:`FrameMiddleware`
-(security headers, request id, JSON access log) → :class:`SessionMiddleware` (signed cookie)
-→ FastAPI, where the global :func:`csrf_protect` dependency guards every unsafe method.
+(security headers, request id, JSON access log) → :class:`ResponseCacheMiddleware` (stored
+answers to anonymous visitors, unless ``BIMO_WEB_RESPONSE_CACHE=0``) →
+:class:`SessionMiddleware` (signed cookie) → FastAPI, where the global :func:`csrf_protect`
+dependency guards every unsafe method.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
+from functools import partial
 from http import HTTPStatus
 from pathlib import Path
 
@@ -16,20 +20,24 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bimo import __version__
 from bimo.core.config import Settings, get_settings
 from bimo.core.errors import ConfigError
 from bimo.core.operational import OperationalStore
-from bimo.web import api, auth, health, intern, pages, portal, verzeichnis
+from bimo.web import api, auth, health, intern, pages, portal, testen, umfragen, verzeichnis
+from bimo.web.cache import ResponseCacheMiddleware
 from bimo.web.csrf import csrf_protect
+from bimo.web.data import snapshot, snapshot_generation
 from bimo.web.deps import HierarchyCache, WebContext
 from bimo.web.logs import FrameMiddleware
 from bimo.web.rendering import STATIC_DIR, render
 from bimo.web.session import SessionMiddleware
 from bimo.web.settings import OidcSettings, WebSettings
 
+_LOG = logging.getLogger("bimo.web")
 SECRET_FILE = "web-secret.key"
 _MIN_SECRET = 32
 
@@ -40,6 +48,7 @@ ERROR_TITLES: dict[int, str] = {
     404: "Seite nicht gefunden",
     405: "Methode nicht erlaubt",
     422: "Ungültige Eingabe",
+    503: "Gerade ausgelastet",
 }
 ERROR_TEXTS: dict[int, str] = {
     401: "Für diese Aktion ist eine Anmeldung erforderlich.",
@@ -47,7 +56,11 @@ ERROR_TEXTS: dict[int, str] = {
     404: "Die angeforderte Seite gibt es nicht.",
     405: "Diese Aktion ist hier nicht möglich.",
     422: "Die Eingaben sind unvollständig oder ungültig.",
+    503: "Der Dienst ist gerade stark ausgelastet. Bitte in einigen Sekunden erneut versuchen; "
+    "es ist nichts verloren gegangen.",
 }
+# Seconds a client should wait after a 503 (a database lock held longer than busy_timeout).
+RETRY_AFTER_SECONDS = 2
 
 
 def resolve_secret(web: WebSettings, core: Settings) -> str:
@@ -135,16 +148,33 @@ def create_app(
             response.headers[name] = value
         return response
 
+    @app.exception_handler(OperationalError)
+    async def database_busy(request: Request, exc: OperationalError) -> Response:
+        # SQLite under a burst of writes (a whole class entering codes at once) can wait longer
+        # than busy_timeout for its lock. The transaction was rolled back, so the request can
+        # simply be repeated: say so (503 + Retry-After) instead of a 500. Anything else is a
+        # real fault and stays one.
+        if "locked" not in str(exc.orig).lower() and "busy" not in str(exc.orig).lower():
+            raise exc
+        _LOG.warning("Datenbank ausgelastet: %s %s", request.method, request.url.path)
+        response = _error_response(request, 503, None)
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         return _error_response(request, 422, None)
 
     app.include_router(health.router)
+    # Routes are matched in order: the test player's answer sync (the hottest path under a
+    # test wave) comes first so that it does not pay for matching every portal route.
+    app.include_router(testen.router)
     app.include_router(pages.router)
     app.include_router(auth.router)
     app.include_router(portal.router)
     app.include_router(verzeichnis.router)
     app.include_router(intern.router)
+    app.include_router(umfragen.router)
     app.include_router(api.router)
     if oidc.enabled:
         from bimo.web.oidc import oidc_router  # authlib is only imported when OIDC is on
@@ -156,5 +186,12 @@ def create_app(
         secret=resolve_secret(web, core),
         max_age_seconds=web.session_max_hours * 3600,
     )
+    if web.response_cache:
+        app.add_middleware(
+            ResponseCacheMiddleware,
+            generation=partial(snapshot_generation, duckdb_path),
+            max_bytes=web.response_cache_mb * 1024 * 1024,
+            warm=partial(snapshot, duckdb_path),
+        )
     app.add_middleware(FrameMiddleware)
     return app

@@ -8,6 +8,7 @@ import typer
 
 APP_FACTORY = "bimo.web.app:create_app"
 WORKER_HEALTHCHECK_SECONDS = 60
+KEEP_ALIVE_SECONDS = 30
 
 
 def log_config() -> dict[str, Any]:
@@ -82,6 +83,9 @@ def serve(
         # it can answer uvicorn's liveness ping; with the default 5 s uvicorn kills it and starts
         # the next one, for ever. A hung worker is still replaced, only after a minute.
         timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+        # The test player sends an answer every few seconds; keeping its connection open saves
+        # a TCP handshake per answer (uvicorn's default closes idle connections after 5 s).
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )
 
 

@@ -8,12 +8,16 @@ milliseconds under load. What a principal may see is decided by the one policy
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from threading import Lock
+from typing import Any, TypeVar
 
 import duckdb
 import polars as pl
@@ -29,10 +33,13 @@ __all__ = [
     "PortalData",
     "load_portal_data",
     "portal_data",
+    "snapshot",
+    "snapshot_generation",
     "visible_values",
 ]
 
 _LOG = logging.getLogger("bimo.web")
+T = TypeVar("T")
 
 # Symbols of suppressed cells (docs/indicators.md): the value is never shown, only the symbol.
 SUPPRESSED_FLAGS: dict[str, str] = {
@@ -65,15 +72,28 @@ class PortalData:
     values: pl.DataFrame  # indicator_values (VALUE_SCHEMA), ALL rows incl. intern
     regions: pl.DataFrame  # ags, name, ebene, parent_ags, kreistyp
     schools: pl.DataFrame  # schulnummer, name, schulform, kreis_ags, gemeinde_ags
+    # Results derived from this snapshot alone and the same for every visitor (the start
+    # page's key figures): computed once per snapshot, see :meth:`derived`.
+    _derived: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
-    @property
+    @cached_property
     def land_ags(self) -> str | None:
         land = self.regions.filter(pl.col("ebene") == "LAND")
         return str(land["ags"][0]) if land.height else None
 
+    @cached_property
+    def _region_names(self) -> dict[str, str]:
+        return dict(zip(self.regions["ags"].to_list(), self.regions["name"].to_list(), strict=True))
+
     def region_name(self, ags: str) -> str | None:
-        hit = self.regions.filter(pl.col("ags") == ags)
-        return str(hit["name"][0]) if hit.height else None
+        return self._region_names.get(ags)
+
+    def derived(self, name: str, compute: Callable[[PortalData], T]) -> T:
+        """``compute(self)``, once per snapshot (two threads may both compute it: harmless)."""
+        if name not in self._derived:
+            self._derived[name] = compute(self)
+        value: T = self._derived[name]
+        return value
 
 
 def _empty(schema: dict[str, pl.DataType]) -> pl.DataFrame:
@@ -125,11 +145,22 @@ def load_portal_data(path: Path, catalog: Catalog | None = None) -> PortalData:
 class _Cache:
     stamp: tuple[int, int] | None = None
     data: PortalData | None = None
+    # Which snapshot ``data`` is: unique within the process (the response cache keys on it).
+    generation: int = 0
 
 
 _CACHES: dict[Path, _Cache] = {}
 _LOCK = Lock()
 _CATALOG: list[Catalog] = []
+_GENERATIONS = itertools.count(1)
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return (stat.st_mtime_ns, stat.st_size)
 
 
 def _catalog() -> Catalog:
@@ -152,24 +183,44 @@ def _load_with_retry(path: Path, attempts: int = 5) -> PortalData:
 
 def portal_data(request: Request) -> PortalData:
     """The process-wide snapshot, reloaded when the analytic store file changes."""
-    path = web_context(request).duckdb_path
-    try:
-        stat = os.stat(path)
-        stamp: tuple[int, int] | None = (stat.st_mtime_ns, stat.st_size)
-    except OSError:
-        stamp = None
+    return snapshot(web_context(request).duckdb_path)
+
+
+def snapshot(path: Path) -> PortalData:
+    """The snapshot of the DuckDB file at ``path`` (loaded or reloaded when needed)."""
+    stamp = _stamp(path)
     with _LOCK:
         cache = _CACHES.setdefault(path, _Cache())
-        if cache.data is None or stamp != cache.stamp:
+        data = cache.data
+        if data is None or stamp != cache.stamp:
             try:
-                cache.data = _load_with_retry(path)
-                cache.stamp = stamp
+                fresh = _load_with_retry(path)
             except duckdb.Error as exc:
                 # Locked by an import in progress: keep the last snapshot, retry next request.
                 _LOG.warning("Analysebestand nicht lesbar: %s", type(exc).__name__)
-                if cache.data is None:
-                    cache.data = load_portal_data(Path("/nonexistent"), _catalog())
-        return cache.data
+                if data is None:
+                    data = load_portal_data(Path("/nonexistent"), _catalog())
+                    cache.data, cache.generation = data, next(_GENERATIONS)
+            else:
+                # The stamp last: snapshot_generation() reads without the lock, and a current
+                # stamp must never come with the previous snapshot's generation.
+                data = fresh
+                cache.data, cache.generation = fresh, next(_GENERATIONS)
+                cache.stamp = stamp
+        return data
+
+
+def snapshot_generation(path: Path) -> int | None:
+    """The generation of the loaded snapshot of ``path`` if it is still current, else None.
+
+    Never loads anything (the caller runs on the event loop): None means "not loaded yet, or
+    the file changed since", and the next :func:`portal_data` call reloads it. A failed
+    reload keeps the stamp old, so a stale snapshot is never reported as current.
+    """
+    cache = _CACHES.get(path)
+    if cache is None or cache.data is None or cache.stamp != _stamp(path):
+        return None
+    return cache.generation
 
 
 def visible_values(principal: Principal, frame: pl.DataFrame) -> pl.DataFrame:

@@ -16,7 +16,7 @@ from typing import Any
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.datastructures import MutableHeaders
-from starlette.requests import HTTPConnection, Request
+from starlette.requests import HTTPConnection, Request, cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 SCOPE_KEY = "bimo.session"
@@ -77,6 +77,18 @@ def cookie_name(request: Request | HTTPConnection) -> str:
     return SECURE_COOKIE_NAME if request.url.scheme == "https" else COOKIE_NAME
 
 
+def _cookie(scope: Scope, name: str) -> str | None:
+    for header, value in scope["headers"]:
+        if header == b"cookie" and name.encode("ascii") in value:
+            return cookie_parser(value.decode("latin-1")).get(name)
+    return None
+
+
+def _fingerprint(data: dict[str, Any]) -> str | None:
+    # Most sessions carry no flow data: no JSON encoding for them.
+    return json.dumps(data, sort_keys=True) if data else None
+
+
 class SessionMiddleware:
     def __init__(self, app: ASGIApp, *, secret: str, max_age_seconds: int) -> None:
         self.app = app
@@ -105,19 +117,22 @@ class SessionMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        connection = HTTPConnection(scope)
-        secure = connection.url.scheme == "https"
+        # The scheme and the raw Cookie header straight from the scope: building Starlette's
+        # URL and cookie objects for every request (most of them anonymous, without any
+        # cookie) costs more than the rest of this middleware.
+        secure = scope.get("scheme") == "https"
         name = SECURE_COOKIE_NAME if secure else COOKIE_NAME
-        session = self._load(connection.cookies.get(name))
+        raw = _cookie(scope, name)
+        session = self._load(raw)
         scope[SCOPE_KEY] = session
         scope["session"] = session.data
-        data_before = json.dumps(session.data, sort_keys=True)
+        data_before = _fingerprint(session.data)
         if session.from_cookie:
             scope["bimo.private"] = True  # responses to sessions are not cached
 
         async def send_with_cookie(message: Message) -> None:
             if message["type"] == "http.response.start" and (
-                session.dirty or json.dumps(session.data, sort_keys=True) != data_before
+                session.dirty or _fingerprint(session.data) != data_before
             ):
                 value = self.serializer.dumps(session.payload())
                 parts = [f"{name}={value}", "Path=/", "HttpOnly", "SameSite=Lax"]

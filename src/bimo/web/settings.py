@@ -31,6 +31,14 @@ class WebSettings(BaseSettings):
         description="Verzeichnis der veröffentlichten Dateien (Bildungsbericht, Open Data), die "
         "das Portal zum Herunterladen anbietet; ohne Angabe DATA_DIR/veroeffentlichung",
     )
+    response_cache: bool = Field(
+        True,
+        description="Antworten öffentlicher Seiten und API-Abfragen an nicht angemeldete "
+        "Besucher je Datenstand zwischenspeichern (0 schaltet den Zwischenspeicher ab)",
+    )
+    response_cache_mb: int = Field(
+        32, ge=1, le=4096, description="Höchstgröße des Antwort-Zwischenspeichers je Prozess in MB"
+    )
 
 
 class OidcSettings(BaseSettings):

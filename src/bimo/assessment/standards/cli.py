@@ -10,7 +10,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import typer
 from rich.console import Console
 from rich.progress import Progress
@@ -163,6 +162,8 @@ def standards_command(
     as_json: Annotated[bool, typer.Option("--json", help="Ergebnis als JSON ausgeben")] = False,
 ) -> None:
     """Anteile je Kompetenzstufe, Mindest-/Regel-/Optimalstandard, Mittelwerte und SD."""
+    import numpy as np  # in the commands: `bimo --help` does not need NumPy
+
     from bimo.assessment.standards.inputs import parse_columns, read_background, read_pvs
     from bimo.assessment.standards.levels import load_level_model
     from bimo.assessment.standards.metric import ReferenceMetric, reference_from_pvs
@@ -278,6 +279,8 @@ def dif_command(
     ] = 10,
 ) -> None:
     """Mantel-Haenszel-DIF mit ETS-Klassifikation (A/B/C) für dichotome Items."""
+    import numpy as np  # in the commands: `bimo --help` does not need NumPy
+
     from bimo.assessment.dif import mantel_haenszel
     from bimo.assessment.standards.inputs import check_ids, read_background
     from bimo.assessment.standards.tables import read_csv, write_rows

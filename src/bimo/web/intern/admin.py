@@ -19,7 +19,7 @@ from bimo.accounts.roles import (
 )
 from bimo.core.operational import list_events
 from bimo.web.deps import authorize, current_principal, web_context
-from bimo.web.intern.common import need_login
+from bimo.web.intern.common import authorized, need_login
 from bimo.web.rendering import render
 
 router = APIRouter()
@@ -98,7 +98,7 @@ def _apply(
 @router.post("/admin/benutzer", name="admin_benutzer_aendern", response_class=HTMLResponse)
 def change_user(
     request: Request,
-    principal: PrincipalDep,
+    principal: Annotated[Principal, Depends(authorized(Action.MANAGE_USERS))],
     aktion: Annotated[str, Form(max_length=20)],
     login: Annotated[str, Form(max_length=64)],
     name: Annotated[str, Form(max_length=200)] = "",
@@ -107,9 +107,6 @@ def change_user(
     bereich: Annotated[str, Form(max_length=16)] = "",
     bereich_id: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
-    if (redirect := need_login(request, principal)) is not None:
-        return redirect
-    authorize(principal, Action.MANAGE_USERS)
     actor = principal.login or "unbekannt"
     try:
         message = _apply(request, actor, aktion, login, name, passwort, rolle, bereich, bereich_id)

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
 import duckdb
 import numpy as np
-from fastapi import Request
+from fastapi import Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse
 
-from bimo.accounts.policy import Principal
+from bimo.accounts.policy import Action, Principal
 from bimo.assessment.standards.levels import load_level_model
 from bimo.web.auth import login_redirect
+from bimo.web.deps import authorize, current_principal
 
 __all__ = [
     "ClassDistribution",
@@ -141,3 +143,24 @@ def class_distribution(
         )
         result.append(ClassDistribution(erhebung, jahr, bereich, modell, tested, shares))
     return result
+
+
+def authorized(action: Action) -> Callable[[Request, Principal], Principal]:
+    """A dependency that checks login and ``action`` before FastAPI validates any form field.
+
+    FastAPI solves a route's dependencies before its body parameters, so someone without the
+    right learns nothing about the form (no 422 listing its fields) and gets 403 (or, without
+    a login, the redirect to the login page) whatever they send.
+    """
+
+    def dependency(
+        request: Request, principal: Annotated[Principal, Depends(current_principal)]
+    ) -> Principal:
+        if (redirect := need_login(request, principal)) is not None:
+            # An exception, not a response: a dependency cannot answer; the app's handler keeps
+            # the status and the Location header.
+            raise HTTPException(status_code=303, headers={"Location": redirect.headers["location"]})
+        authorize(principal, action)
+        return principal
+
+    return dependency

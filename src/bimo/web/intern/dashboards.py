@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
 from bimo.accounts.policy import Action, ClassRef, Principal, SchoolRef, can
-from bimo.accounts.roles import ROLE_LABELS, SCOPE_LABELS, ScopeType
+from bimo.accounts.roles import ROLE_LABELS, SCOPE_LABELS, Role, ScopeType
 from bimo.core.config import get_settings
 from bimo.indicators.engine import TOTAL_MERKMAL
 from bimo.web.data import SUPPRESSED_FLAGS, portal_data, visible_values
@@ -39,6 +39,11 @@ def _own_classes(principal: Principal) -> list[tuple[str, str]]:
     """Classes named in the principal's class grants that the policy lets it open."""
     classes = {c for g in principal.grants for c in g.classes}
     return sorted(c for c in classes if can(principal, Action.VIEW_CLASS, ClassRef(*c)))
+
+
+# Which roles see the entry links (display only: every page asks the policy itself).
+_SURVEY_ROLES = frozenset({Role.LEHRKRAFT, Role.SCHULLEITUNG, Role.LAND})
+_TEST_ROLES = frozenset({Role.LEHRKRAFT, Role.SCHULLEITUNG, Role.LAND})
 
 
 @router.get("/intern", name="intern_start", response_class=HTMLResponse)
@@ -70,6 +75,9 @@ def intern_start(request: Request, principal: PrincipalDep) -> Response:
             "forschung": can(principal, Action.REQUEST_MICRODATA),
             "benutzer": can(principal, Action.MANAGE_USERS),
             "protokoll": can(principal, Action.VIEW_AUDIT_LOG),
+            # Only links: each page asks the policy for its objects itself.
+            "umfragen": bool(principal.roles & _SURVEY_ROLES),
+            "tests": bool(principal.roles & _TEST_ROLES),
         },
     )
 

@@ -11,7 +11,7 @@ from bimo.accounts.policy import Action, Principal
 from bimo.research import ResearchError, list_requests, submit_request
 from bimo.web.data import portal_data
 from bimo.web.deps import authorize, current_principal, web_context
-from bimo.web.intern.common import need_login
+from bimo.web.intern.common import authorized, need_login
 from bimo.web.rendering import render
 
 router = APIRouter()
@@ -70,13 +70,11 @@ def research(request: Request, principal: PrincipalDep) -> Response:
 @router.post("/intern/forschung", name="intern_forschung_antrag", response_class=HTMLResponse)
 def research_request(
     request: Request,
-    principal: PrincipalDep,
+    # Login and right first, then the form fields (403 before 422).
+    principal: Annotated[Principal, Depends(authorized(Action.REQUEST_MICRODATA))],
     zweck: Annotated[str, Form(max_length=5_000)],
     tabellen: Annotated[str, Form(max_length=1_000)],
 ) -> Response:
-    if (redirect := need_login(request, principal)) is not None:
-        return redirect
-    authorize(principal, Action.REQUEST_MICRODATA)
     assert principal.user_id is not None and principal.login is not None
     try:
         with web_context(request).store.session() as db:

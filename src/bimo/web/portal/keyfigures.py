@@ -19,6 +19,11 @@ CHANGE_UNITS = {"prozent": "Prozentpunkte", "anzahl": ""}
 
 
 def key_figures(data: PortalData) -> list[dict[str, Any]]:
+    """The start page's figures (computed once per snapshot; callers must not modify them)."""
+    return data.derived("key_figures", _key_figures)
+
+
+def _key_figures(data: PortalData) -> list[dict[str, Any]]:
     land = data.land_ags
     if land is None:
         return []
