@@ -35,7 +35,9 @@ TEXT_SUFFIXES = {".csv", ".json", ".html", ".txt", ".md", ".log"}
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     out = tmp_path_factory.mktemp("demo") / "lauf"
     mp = pytest.MonkeyPatch()
-    mp.setattr("bimo.demo_steps.secrets.token_bytes", lambda n: KEY[:n])
+    # Only the demo key is fixed (patching secrets.token_bytes would make every random id of
+    # the run, e.g. the survey answers' ids, the same).
+    mp.setattr("bimo.demo_steps.demo_key_bytes", lambda: KEY)
     try:
         result = CliRunner().invoke(
             app,

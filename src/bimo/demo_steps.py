@@ -17,6 +17,12 @@ if TYPE_CHECKING:
     from bimo.demo import DemoConfig
 
 
+def demo_key_bytes() -> bytes:
+    """The demo's pseudonymisation key: random, held only in memory (tests replace this
+    function to search every artefact for a known key)."""
+    return secrets.token_bytes(32)
+
+
 def generate(config: DemoConfig, out: Path) -> dict[str, Any]:
     from bimo.synth import SynthConfig, check, generate
 
@@ -38,7 +44,7 @@ def pseudonymise(musterland: Path, out: Path) -> dict[str, Any]:
     from bimo.privacy.keys import MasterKey
     from bimo.privacy.pseudonym import pseudonymize
 
-    key = MasterKey(secrets.token_bytes(32), "Demo-Schlüssel (nur im Arbeitsspeicher)")
+    key = MasterKey(demo_key_bytes(), "Demo-Schlüssel (nur im Arbeitsspeicher)")
     vs = musterland / "vertrauensstelle"
     result = pseudonymize(
         vs / "identities.parquet",

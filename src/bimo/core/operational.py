@@ -182,7 +182,14 @@ def _sqlite_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEn
 
 
 def _sqlite_begin(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # IMMEDIATE: take the write lock when the transaction starts. With a deferred BEGIN a
+    # transaction that reads first and writes later (load the attempt, then hand it in; find
+    # the user, then record the login) fails at once with "database is locked"
+    # (SQLITE_BUSY_SNAPSHOT, no busy wait) whenever another connection committed in between —
+    # which under a test wave is all the time. Serialising transactions costs little: they
+    # last milliseconds, readers outside a transaction are not affected, and production runs
+    # on PostgreSQL.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_operational_engine(
