@@ -279,3 +279,40 @@ def test_ddl_is_transactional(operational_url: str) -> None:
         assert "half_done" not in inspect(engine).get_table_names()
     finally:
         engine.dispose()
+
+
+def test_begin_write_makes_read_then_write_transactions_safe(tmp_path: Path) -> None:
+    from sqlalchemy import text as sql
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.orm import Session
+
+    from bimo.core.operational import begin_write
+
+    with OperationalStore(f"sqlite:///{tmp_path / 'b.sqlite'}") as store:
+        with store.engine.begin() as conn:
+            conn.execute(sql("CREATE TABLE zaehler (n INTEGER)"))
+            conn.execute(sql("INSERT INTO zaehler VALUES (0)"))
+
+        def bump(db: Session) -> None:
+            db.execute(sql("UPDATE zaehler SET n = n + 1"))
+
+        # Without it: A reads, B commits a write, A's write fails at once (no busy wait).
+        with Session(store.engine) as a, Session(store.engine) as b:
+            a.execute(sql("SELECT n FROM zaehler")).scalar()
+            bump(b)
+            b.commit()
+            with pytest.raises(OperationalError, match="locked"):
+                bump(a)
+                a.commit()
+        # With it: A is a writer from the start; B is the one that has to wait.
+        with Session(store.engine) as a, Session(store.engine) as b:
+            begin_write(a)
+            a.execute(sql("SELECT n FROM zaehler")).scalar()
+            b.execute(sql("PRAGMA busy_timeout=50"))
+            with pytest.raises(OperationalError, match="locked"):
+                bump(b)
+            b.rollback()
+            bump(a)
+            a.commit()
+        with Session(store.engine) as check:
+            assert check.execute(sql("SELECT n FROM zaehler")).scalar() == 2

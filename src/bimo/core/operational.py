@@ -41,6 +41,7 @@ from sqlalchemy import (
     event,
     make_url,
     select,
+    text,
 )
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
@@ -59,6 +60,7 @@ __all__ = [
     "OperationalDatabaseError",
     "OperationalStore",
     "alembic_config",
+    "begin_write",
     "create_operational_engine",
     "current_revision",
     "describe_url",
@@ -182,14 +184,22 @@ def _sqlite_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEn
 
 
 def _sqlite_begin(connection: Connection) -> None:
-    # IMMEDIATE: take the write lock when the transaction starts. With a deferred BEGIN a
-    # transaction that reads first and writes later (load the attempt, then hand it in; find
-    # the user, then record the login) fails at once with "database is locked"
-    # (SQLITE_BUSY_SNAPSHOT, no busy wait) whenever another connection committed in between —
-    # which under a test wave is all the time. Serialising transactions costs little: they
-    # last milliseconds, readers outside a transaction are not affected, and production runs
-    # on PostgreSQL.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    connection.exec_driver_sql("BEGIN")
+
+
+def begin_write(db: Session) -> None:
+    """Take the write lock now, as the transaction's first statement (SQLite; a no-op on
+    PostgreSQL, whose row locks do this job).
+
+    SQLite starts a transaction as a reader; one that reads first and writes later (load the
+    attempt, then hand it in) fails at once with "database is locked" (SQLITE_BUSY_SNAPSHOT,
+    no busy wait) if another connection committed in between — under a test wave, all the
+    time. A write statement first makes the transaction a writer from the start: concurrent
+    writers then wait in the busy handler instead. (Not every transaction: a read-only one
+    must not block writers, and sessions nested in one request would wait for each other.)
+    """
+    if db.get_bind().dialect.name == "sqlite":
+        db.execute(text("UPDATE alembic_version SET version_num = version_num WHERE 0"))
 
 
 def create_operational_engine(

@@ -30,6 +30,7 @@ from bimo.assessment.delivery.sessions import (
     unlock_attempt,
 )
 from bimo.assessment.delivery.tests import list_tests
+from bimo.core.operational import begin_write
 from bimo.web.deps import authorize, current_principal, web_context
 from bimo.web.intern.common import need_login
 from bimo.web.rendering import render
@@ -281,6 +282,7 @@ def action(
     actor = principal.login
     try:
         with web_context(request).store.session() as db:
+            begin_write(db)  # reads the session and attempts, then changes them
             _session_for(request, db, principal, session_id)
             if versuch is not None:
                 # Only attempts of this session: the check above covers its class alone.

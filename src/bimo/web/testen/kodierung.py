@@ -28,6 +28,7 @@ from bimo.assessment.delivery.errors import DeliveryError
 from bimo.assessment.delivery.models import Attempt, TestDefinition, TestSession
 from bimo.assessment.delivery.tests import list_tests
 from bimo.assessment.itembank import render_item_html
+from bimo.core.operational import begin_write
 from bimo.web.deps import authorize, current_principal, web_context
 from bimo.web.intern.common import need_login
 from bimo.web.rendering import render
@@ -191,6 +192,7 @@ def code_save(
     assert principal.login is not None
     try:
         with web_context(request).store.session() as db:
+            begin_write(db)  # reads the answer, then records the code
             _session(db, principal, session_id)
             # The answer must belong to this session: the check above covers its class only.
             attempt = db.get(Attempt, versuch)

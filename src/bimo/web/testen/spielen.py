@@ -26,6 +26,7 @@ from bimo.assessment.delivery.sessions import (
     open_attempt,
     submit_attempt,
 )
+from bimo.core.operational import begin_write
 from bimo.web.deps import web_context
 from bimo.web.rendering import render
 from bimo.web.testen.common import (
@@ -110,6 +111,8 @@ def _attempt(request: Request, db: Session) -> Attempt | None:
 def test_play(request: Request) -> Response:
     bank = bank_for(request)
     with web_context(request).store.session() as db:
+        # A page view may close an expired block: a writer from the first statement on.
+        begin_write(db)
         attempt = _attempt(request, db)
         if attempt is None:
             return _no_access(request)
@@ -157,6 +160,7 @@ def test_next(request: Request, block: Annotated[int, Form(ge=0, le=100)]) -> Re
     The block number makes a repeated request (double click, re-sent form) harmless: it acts
     only while the attempt is still in that block."""
     with web_context(request).store.session() as db:
+        begin_write(db)  # reads the attempt, then writes it
         attempt = _attempt(request, db)
         if attempt is None:
             return _no_access(request)
@@ -168,6 +172,7 @@ def test_next(request: Request, block: Annotated[int, Form(ge=0, le=100)]) -> Re
 @router.post("/test/abgeben", name="test_abgeben", response_class=HTMLResponse)
 def test_submit(request: Request) -> Response:
     with web_context(request).store.session() as db:
+        begin_write(db)  # reads the attempt, then writes it
         attempt = _attempt(request, db)
         if attempt is None:
             return _no_access(request)
