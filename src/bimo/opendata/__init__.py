@@ -7,8 +7,9 @@ Exports are imported on first use (PEP 562 ``__getattr__``), so that importing a
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from bimo.core.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from bimo.opendata.datapackage import build_datapackage, table_schema
@@ -72,22 +73,4 @@ _EXPORTS: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        if not name.startswith("__"):
-            # Submodules stay reachable as attributes (``pkg.submodule``), as when the eager
-            # imports had loaded them.
-            try:
-                return importlib.import_module(f"{__name__}.{name}")
-            except ModuleNotFoundError as exc:
-                if exc.name != f"{__name__}.{name}":
-                    raise
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later lookups skip __getattr__
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, __all__)

@@ -11,10 +11,11 @@ control).
 
 from __future__ import annotations
 
-import importlib
 import sys
 import types
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from bimo.core.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from bimo.privacy.audit import AuditReport, CellInterval, audit
@@ -126,25 +127,7 @@ _EXPORTS: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        if not name.startswith("__"):
-            # Submodules stay reachable as attributes (``pkg.submodule``), as when the eager
-            # imports had loaded them.
-            try:
-                return importlib.import_module(f"{__name__}.{name}")
-            except ModuleNotFoundError as exc:
-                if exc.name != f"{__name__}.{name}":
-                    raise
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later lookups skip __getattr__
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, __all__)
 
 
 # ``protect`` and ``audit`` name both a submodule and a function exported here. Importing a
