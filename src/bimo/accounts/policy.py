@@ -24,9 +24,10 @@ Rules in short (``docs/security.md`` has the full table):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from bimo.accounts.roles import Role, ScopeType, split_class_scope
 
@@ -292,6 +293,19 @@ def _expect(obj: object, *types: type) -> None:
         raise TypeError(f"expected {names}, got {type(obj).__name__}")
 
 
+# Actions on one kind of object: (object type, decision over the resolved grants).
+_OBJECT_ACTIONS: dict[Action, tuple[type, Callable[[tuple[ResolvedGrant, ...], Any], bool]]] = {
+    Action.VIEW_INDICATOR: (IndicatorRows, _view_rows),
+    Action.VIEW_SCHOOL: (SchoolRef, _view_school),
+    Action.VIEW_CLASS: (ClassRef, _view_class),
+    Action.RUN_SURVEY: (ClassRef, _own_class),
+    Action.VIEW_SURVEY_CLASS: (ClassRef, _own_class),
+    Action.VIEW_SURVEY_SCHOOL: (SchoolRef, _survey_school),
+    Action.PROCTOR_TEST: (ClassRef, _view_class),
+    Action.CODE_RESPONSES: (ClassRef, _code_responses),
+}
+
+
 def can(principal: Principal | None, action: Action | str, obj: object = None) -> bool:
     """May ``principal`` (``None``: anonymous) perform ``action`` on ``obj``?
 
@@ -300,34 +314,10 @@ def can(principal: Principal | None, action: Action | str, obj: object = None) -
     """
     action = Action(action)
     grants = (principal or ANONYMOUS).grants
-    if action is Action.VIEW_INDICATOR:
-        _expect(obj, IndicatorRows)
-        assert isinstance(obj, IndicatorRows)
-        return _view_rows(grants, obj)
-    if action is Action.VIEW_SCHOOL:
-        _expect(obj, SchoolRef)
-        assert isinstance(obj, SchoolRef)
-        return _view_school(grants, obj)
-    if action is Action.VIEW_CLASS:
-        _expect(obj, ClassRef)
-        assert isinstance(obj, ClassRef)
-        return _view_class(grants, obj)
-    if action in (Action.RUN_SURVEY, Action.VIEW_SURVEY_CLASS):
-        _expect(obj, ClassRef)
-        assert isinstance(obj, ClassRef)
-        return _own_class(grants, obj)
-    if action is Action.VIEW_SURVEY_SCHOOL:
-        _expect(obj, SchoolRef)
-        assert isinstance(obj, SchoolRef)
-        return _survey_school(grants, obj)
-    if action is Action.PROCTOR_TEST:
-        _expect(obj, ClassRef)
-        assert isinstance(obj, ClassRef)
-        return _view_class(grants, obj)
-    if action is Action.CODE_RESPONSES:
-        _expect(obj, ClassRef)
-        assert isinstance(obj, ClassRef)
-        return _code_responses(grants, obj)
+    if (rule := _OBJECT_ACTIONS.get(action)) is not None:
+        kind, decide = rule
+        _expect(obj, kind)
+        return decide(grants, obj)
     if action is Action.EXPORT:
         # An export is a download of something the principal may view; it is a separate action
         # so that routes ask for it explicitly and every export is audited.
