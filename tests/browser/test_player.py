@@ -405,6 +405,40 @@ def test_whole_booklet_by_keyboard_with_network_cut(
     assert bimo_server.answers_of(code) == expected(entered)
 
 
+def test_hand_in_right_after_fast_typing_loses_nothing(
+    context: BrowserContext, bimo_server: BimoServer
+) -> None:
+    """Keystrokes still on their way into the local queue are sent before the hand-in.
+
+    Regression: the player counted only queued changes, so "saved" showed (and the hand-in
+    went ahead) while the last keystrokes of a fast typist were still being written locally;
+    the server then kept "Weil jede gerade Z".
+    """
+    page = context.new_page()
+    code = bimo_server.take_code()
+    enter_code(page, bimo_server, code)
+    wait_ready(page)
+    entered: list[str] = []
+    for block in range(2):
+        refs = block_refs(page)
+        # Everything but the open answer first, the open answer last and typed fast.
+        for ref in sorted(refs, key=lambda r: r.startswith("T8_BEGRUENDEN")):
+            if ref.startswith("T8_BEGRUENDEN"):
+                show(page, ref)
+                page.locator(f'section[data-item="{ref}"] textarea').focus()
+                page.keyboard.type(ANSWERS[ref]["RESPONSE"], delay=5)
+            else:
+                answer(page, ref)
+            entered.append(ref)
+        # No waiting for "saved": hand in at once.
+        with page.expect_navigation(timeout=30_000):
+            page.locator("#abschluss button[type='submit']").click()
+        if block == 0:
+            wait_ready(page)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Test abgegeben")
+    assert bimo_server.answers_of(code) == expected(entered)
+
+
 def _chromium_pids(profile: Path) -> list[int]:
     """PIDs of the Chromium processes started with this (unique) profile directory."""
     marker = f"--user-data-dir={profile}".encode()

@@ -286,6 +286,7 @@
   /* --------------------------------------------------------------------- status line -- */
 
   var pendingCount = 0;
+  var unqueued = 0; // changes recorded but not yet written to the queue
   var statusTimer = null;
 
   function showStatus(kind, text) {
@@ -372,10 +373,12 @@
     var conflicts = 0;
     for (;;) {
       var events = await queue.pending(BATCH);
-      setPending(events.length);
+      setPending(events.length + unqueued);
       if (events.length === 0) {
-        showStatus("gespeichert", lateNotice ? TEXTS.gespeichert + " " + lateNotice : "");
-        return;
+        if (unqueued === 0) {
+          showStatus("gespeichert", lateNotice ? TEXTS.gespeichert + " " + lateNotice : "");
+        }
+        return; // a change still on its way into the queue starts the next round
       }
       if (navigator.onLine === false) {
         showStatus("offline");
@@ -450,9 +453,12 @@
   async function flush(timeoutMs) {
     var end = Date.now() + timeoutMs;
     for (;;) {
+      // Changes typed just before the hand-in may still be on their way into the queue:
+      // wait for them, or they would be missed by the check below and lost.
+      await chain;
       await sync();
       var rest = await queue.pending(1);
-      if (rest.length === 0) {
+      if (rest.length === 0 && unqueued === 0) {
         return true;
       }
       if (stopped || Date.now() > end) {
@@ -486,16 +492,25 @@
     }
     lastValue[item] = text;
     markAnswered(sections.indexOf(section), value);
+    unqueued += 1;
     setPending(pendingCount + 1);
     showStatus("ausstehend");
-    // One change after the other: sequence numbers follow the order of the changes.
+    // One change after the other: sequence numbers follow the order of the changes. Only
+    // the local write is chained; sending runs beside it (sync() coalesces), so fast typing
+    // never waits for a network round trip per keystroke.
     chain = chain
       .then(function () { return queue.add(item, value, serverSeq); })
-      .then(function () { return sync(); })
-      .catch(function () {
-        showStatus("fehler", "Die Antwort konnte auf diesem Gerät nicht gesichert werden. Bitte gib sie noch einmal ein.");
-        lastValue[item] = undefined;
-      });
+      .then(
+        function () {
+          unqueued -= 1;
+          sync();
+        },
+        function () {
+          unqueued -= 1;
+          showStatus("fehler", "Die Antwort konnte auf diesem Gerät nicht gesichert werden. Bitte gib sie noch einmal ein.");
+          lastValue[item] = undefined;
+        }
+      );
   }
 
   function onChange(event) {
