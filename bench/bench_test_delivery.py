@@ -247,6 +247,8 @@ def _run_backend(backend: str, quick: bool) -> dict[str, Any]:
     ramp = 3.0 if quick else 20.0
     realistic = ("realistisch (1 Änderung je 15 s)", n / 15, 8.0 if quick else 60.0)
     steps = [200.0, 500.0] if quick else [250.0, 500.0, 1000.0, 1500.0, 2000.0]
+    if os.environ.get("BIMO_BENCH_STEPS"):  # e.g. "1000" while tuning: only these steps
+        steps = [float(x) for x in os.environ["BIMO_BENCH_STEPS"].split(",")]
     plan = [realistic, *((f"Kapazität {int(r)}/s", r, 5.0 if quick else 15.0) for r in steps)]
     with tempfile.TemporaryDirectory(prefix="bimo-bench-tests-") as tmp:
         data_dir = Path(tmp) / "daten"

@@ -39,3 +39,14 @@ ROWS: dict[tuple[str, str], Rule] = {
         "/intern/tests/kodierung/1", TEST_STAFF, unsafe=True
     ),
 }
+
+# The student login with a school account exists only when OIDC is configured and
+# BIMO_OIDC_STUDENTS is on — not in the matrix app (like the staff OIDC routes). Its rows are
+# checked against an app with the router in tests/web/oidc/test_oidc_student_login.py. Anyone
+# may start a login (it leads to the provider); the callback and the choice act only on the
+# flow state in the browser's own session.
+OIDC_ROWS: dict[tuple[str, str], Rule] = {
+    ("GET", "/test/anmelden"): Rule("/test/anmelden", EVERYONE),
+    ("GET", "/test/anmelden/rueckruf"): Rule("/test/anmelden/rueckruf", EVERYONE),
+    ("POST", "/test/anmelden/auswahl"): Rule("/test/anmelden/auswahl", EVERYONE, unsafe=True),
+}

@@ -25,6 +25,8 @@ from bimo.assessment.delivery.sessions import (
     pause_session,
 )
 from bimo.core.operational import OperationalStore
+from bimo.web import WebSettings, create_app
+from tests.web.conftest import SECRET
 from tests.web.helpers import csrf_from
 from tests.web.testclient import TestClient
 
@@ -81,6 +83,13 @@ def _enter(client: TestClient, code: str) -> str:
     assert response.status_code == 303, response.text
     assert client.cookies.get("bimo_test")
     return csrf
+
+
+@pytest.fixture(params=[True, False], ids=["schnellspur", "route"])
+def app(request: pytest.FixtureRequest, store: OperationalStore) -> FastAPI:
+    """Every test here runs twice: through the answer fast lane and through the FastAPI route
+    (the lane must behave exactly like the route it replaces on the hot path)."""
+    return create_app(WebSettings(secret_key=SECRET, answer_fast_lane=request.param), store=store)
 
 
 @pytest.fixture
@@ -226,6 +235,7 @@ def test_a_paused_session_is_reported_and_still_accepts_answers(
 def test_malformed_batches_are_422(student: Student, payload: dict[str, Any]) -> None:
     response = student.client.post(ANSWERS, json=payload, headers={"X-CSRF-Token": student.csrf})
     assert response.status_code == 422
+    assert response.json() == {"detail": "Die Eingaben sind unvollständig oder ungültig."}
 
 
 def test_the_sync_api_is_not_in_the_public_openapi(client: TestClient) -> None:

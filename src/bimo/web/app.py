@@ -1,7 +1,8 @@
 """The application factory: ``create_app()`` builds the FastAPI app with all middleware.
 
 Order of the layers around every request (outermost first): :class:`FrameMiddleware`
-(security headers, request id, JSON access log) → :class:`ResponseCacheMiddleware` (stored
+(security headers, request id, JSON access log) → :class:`AnswerFastLane` (the test player's
+answer posts, unless ``BIMO_WEB_ANSWER_FAST_LANE=0``) → :class:`ResponseCacheMiddleware` (stored
 answers to anonymous visitors, unless ``BIMO_WEB_RESPONSE_CACHE=0``) →
 :class:`SessionMiddleware` (signed cookie) → FastAPI, where the global :func:`csrf_protect`
 dependency guards every unsafe method.
@@ -34,8 +35,9 @@ from bimo.web.data import snapshot, snapshot_generation
 from bimo.web.deps import HierarchyCache, WebContext
 from bimo.web.logs import FrameMiddleware
 from bimo.web.rendering import STATIC_DIR, render
-from bimo.web.session import SessionMiddleware
+from bimo.web.session import SessionCodec, SessionMiddleware
 from bimo.web.settings import OidcSettings, WebSettings
+from bimo.web.testen.fastlane import AnswerFastLane
 
 _LOG = logging.getLogger("bimo.web")
 SECRET_FILE = "web-secret.key"
@@ -180,12 +182,13 @@ def create_app(
         from bimo.web.oidc import oidc_router  # authlib is only imported when OIDC is on
 
         app.include_router(oidc_router(oidc))
+    if oidc.students_enabled:  # BIMO_OIDC_STUDENTS and issuer + client id set
+        from bimo.web.testen.anmeldung import student_oidc_router  # authlib only when on
+
+        app.include_router(student_oidc_router(oidc))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.add_middleware(
-        SessionMiddleware,
-        secret=resolve_secret(web, core),
-        max_age_seconds=web.session_max_hours * 3600,
-    )
+    codec = SessionCodec(resolve_secret(web, core), web.session_max_hours * 3600)
+    app.add_middleware(SessionMiddleware, codec=codec)
     if web.response_cache:
         app.add_middleware(
             ResponseCacheMiddleware,
@@ -193,5 +196,7 @@ def create_app(
             max_bytes=web.response_cache_mb * 1024 * 1024,
             warm=partial(snapshot, duckdb_path),
         )
+    if web.answer_fast_lane:
+        app.add_middleware(AnswerFastLane, codec=codec, engine=lambda: app.state.bimo.store.engine)
     app.add_middleware(FrameMiddleware)
     return app

@@ -35,6 +35,8 @@ with warnings.catch_warnings():
     import authlib.integrations.httpx_client  # noqa: F401  (imported lazily by authlib)
     from authlib.integrations.starlette_client import OAuth, OAuthError
 
+__all__ = ["CLIENT_NAME", "FAILED", "REFUSED", "OAuthError", "oauth_client", "oidc_router"]
+
 CLIENT_NAME = "bimo"
 REFUSED = (
     "Die Anmeldung über den Identitätsdienst ist für dieses Konto in BiMo nicht freigeschaltet. "
@@ -46,13 +48,19 @@ FAILED = (
 )
 
 
-def oidc_router(settings: OidcSettings) -> APIRouter:
+def oauth_client(settings: OidcSettings, name: str = CLIENT_NAME) -> Any:
+    """An authlib client for the configured provider: authorisation code flow with PKCE (S256).
+
+    Each router registers its own (staff login, student login in the test player): the flow
+    state authlib keeps in the session is keyed by the client name, so the two flows cannot
+    pick up each other's state. (authlib is untyped: the client is ``Any``.)
+    """
     oauth = OAuth()
     client_kwargs: dict[str, Any] = {"scope": settings.scopes, "code_challenge_method": "S256"}
     if settings.client_secret is None:
         client_kwargs["token_endpoint_auth_method"] = "none"
     oauth.register(
-        name=CLIENT_NAME,
+        name=name,
         client_id=settings.client_id,
         client_secret=(
             settings.client_secret.get_secret_value() if settings.client_secret else None
@@ -60,7 +68,11 @@ def oidc_router(settings: OidcSettings) -> APIRouter:
         server_metadata_url=settings.metadata_url,
         client_kwargs=client_kwargs,
     )
-    client = oauth.create_client(CLIENT_NAME)
+    return oauth.create_client(name)
+
+
+def oidc_router(settings: OidcSettings) -> APIRouter:
+    client = oauth_client(settings)
     router = APIRouter()
 
     @router.get("/anmelden/oidc", name="oidc_start")

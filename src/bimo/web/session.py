@@ -89,13 +89,17 @@ def _fingerprint(data: dict[str, Any]) -> str | None:
     return json.dumps(data, sort_keys=True) if data else None
 
 
-class SessionMiddleware:
-    def __init__(self, app: ASGIApp, *, secret: str, max_age_seconds: int) -> None:
-        self.app = app
+class SessionCodec:
+    """Signs and reads the session cookie (also used by the answer fast lane)."""
+
+    def __init__(self, secret: str, max_age_seconds: int) -> None:
         self.serializer = URLSafeTimedSerializer(secret, salt="bimo.sitzung")
         self.max_age = max_age_seconds
 
-    def _load(self, raw: str | None) -> BrowserSession:
+    def dumps(self, session: BrowserSession) -> str:
+        return str(self.serializer.dumps(session.payload()))
+
+    def load(self, raw: str | None) -> BrowserSession:
         if not raw:
             return BrowserSession()
         try:
@@ -113,6 +117,17 @@ class SessionMiddleware:
             data["t"], data["c"], data.get("a") is True, from_cookie=True, data=data.get("d", {})
         )
 
+
+def session_cookie(scope: Scope) -> str | None:
+    """The raw session cookie of a request, straight from the ASGI scope's Cookie header."""
+    return _cookie(scope, SECURE_COOKIE_NAME if scope.get("scheme") == "https" else COOKIE_NAME)
+
+
+class SessionMiddleware:
+    def __init__(self, app: ASGIApp, *, codec: SessionCodec) -> None:
+        self.app = app
+        self.codec = codec
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
@@ -122,8 +137,7 @@ class SessionMiddleware:
         # cookie) costs more than the rest of this middleware.
         secure = scope.get("scheme") == "https"
         name = SECURE_COOKIE_NAME if secure else COOKIE_NAME
-        raw = _cookie(scope, name)
-        session = self._load(raw)
+        session = self.codec.load(_cookie(scope, name))
         scope[SCOPE_KEY] = session
         scope["session"] = session.data
         data_before = _fingerprint(session.data)
@@ -134,7 +148,7 @@ class SessionMiddleware:
             if message["type"] == "http.response.start" and (
                 session.dirty or _fingerprint(session.data) != data_before
             ):
-                value = self.serializer.dumps(session.payload())
+                value = self.codec.dumps(session)
                 parts = [f"{name}={value}", "Path=/", "HttpOnly", "SameSite=Lax"]
                 if secure:
                     parts.append("Secure")

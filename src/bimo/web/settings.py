@@ -39,6 +39,12 @@ class WebSettings(BaseSettings):
     response_cache_mb: int = Field(
         32, ge=1, le=4096, description="Höchstgröße des Antwort-Zwischenspeichers je Prozess in MB"
     )
+    answer_fast_lane: bool = Field(
+        True,
+        description="Antworten des Testspielers (POST /test/api/antworten) ohne den Umweg über "
+        "das Routing des Frameworks annehmen (0: über die gewöhnliche Route; gleiches Verhalten, "
+        "mehr CPU je Anfrage)",
+    )
 
 
 class OidcSettings(BaseSettings):
@@ -53,10 +59,24 @@ class OidcSettings(BaseSettings):
     )
     scopes: str = Field("openid", description="Angeforderte Scopes (Leerzeichen-getrennt)")
     display_name: str = Field("Identitätsdienst", description="Name auf der Anmeldeseite")
+    students: bool = Field(
+        False,
+        description="Schülerinnen und Schüler können sich im Testspieler mit dem Schulkonto "
+        "anmelden statt einen Zugangscode einzugeben (nur mit Issuer und Client-ID)",
+    )
+    claim_schule: str = Field(
+        "schulnummer", description="Claim des Identitätsdienstes mit der Schulnummer"
+    )
+    claim_klasse: str = Field("klasse", description="Claim des Identitätsdienstes mit der Klasse")
 
     @property
     def enabled(self) -> bool:
         return bool(self.issuer and self.client_id)
+
+    @property
+    def students_enabled(self) -> bool:
+        """Student login in the test player: switched on and OIDC configured."""
+        return self.students and self.enabled
 
     @property
     def metadata_url(self) -> str:

@@ -7,6 +7,7 @@ CI (``CI`` set), like the PostgreSQL tests.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -25,6 +26,15 @@ SCRIPT = Path(__file__).with_name("provider.mjs")
 CLIENT_ID = "bimo-test"
 CLIENT_SECRET = "test-client-secret-0123456789abcdef"
 REDIRECT_URI = "http://testserver/anmelden/oidc/rueckruf"
+# The student login of the test player (tests/web/oidc/test_oidc_student_login.py).
+STUDENT_REDIRECT_URI = "http://testserver/test/anmelden/rueckruf"
+# Claims of the students' school accounts, by subject (the staff subjects have none).
+STUDENT_CLAIMS: dict[str, dict[str, object]] = {
+    "schueler-1": {"schulnummer": "100001", "klasse": "7b"},
+    "schueler-2": {"schulnummer": 100001, "klasse": "7 B"},  # a number, another spelling
+    "schueler-3": {"schulnummer": "100001", "klasse": "7b"},
+    "ohne-klasse": {"schulnummer": "100001"},
+}
 
 
 @dataclass(frozen=True)
@@ -50,6 +60,8 @@ def oidc_provider() -> Iterator[RunningProvider]:
         "OIDC_CLIENT_ID": CLIENT_ID,
         "OIDC_CLIENT_SECRET": CLIENT_SECRET,
         "OIDC_REDIRECT_URI": REDIRECT_URI,
+        "OIDC_EXTRA_REDIRECT_URIS": STUDENT_REDIRECT_URI,
+        "OIDC_EXTRA_CLAIMS": json.dumps(STUDENT_CLAIMS),
     }
     process = subprocess.Popen(
         [node, str(SCRIPT)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True

@@ -2,7 +2,10 @@
 // (certified OpenID provider library) on 127.0.0.1 with one confidential client.
 //
 // Environment: OIDC_MODULES (directory whose node_modules holds oidc-provider),
-// OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, OIDC_REDIRECT_URI. Prints "READY <issuer>" when listening.
+// OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, OIDC_REDIRECT_URI; optional OIDC_EXTRA_REDIRECT_URIS
+// (space-separated further redirect URIs) and OIDC_EXTRA_CLAIMS (JSON: subject -> {claim:
+// value}; released with the openid scope at the userinfo endpoint, as custom claims of many
+// school identity services are). Prints "READY <issuer>" when listening.
 // Login: GET /interaction/<uid> shows a form; POST it with `login=<subject>` to log in as that
 // subject (any subject: BiMo must refuse the ones it does not know). Consent is granted
 // automatically for the requested scopes.
@@ -17,6 +20,10 @@ const { generateKeyPair, exportJWK } = await import(require.resolve("jose"));
 const { privateKey } = await generateKeyPair("RS256", { extractable: true });
 const jwk = { ...(await exportJWK(privateKey)), use: "sig", alg: "RS256", kid: "test-key" };
 
+const extraRedirects = (process.env.OIDC_EXTRA_REDIRECT_URIS || "").split(" ").filter(Boolean);
+const extraClaims = JSON.parse(process.env.OIDC_EXTRA_CLAIMS || "{}");
+const claimNames = [...new Set(Object.values(extraClaims).flatMap((c) => Object.keys(c)))];
+
 const server = http.createServer();
 await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
 const issuer = `http://127.0.0.1:${server.address().port}`;
@@ -26,7 +33,7 @@ const provider = new Provider(issuer, {
     {
       client_id: process.env.OIDC_CLIENT_ID,
       client_secret: process.env.OIDC_CLIENT_SECRET,
-      redirect_uris: [process.env.OIDC_REDIRECT_URI],
+      redirect_uris: [process.env.OIDC_REDIRECT_URI, ...extraRedirects],
       response_types: ["code"],
       grant_types: ["authorization_code"],
       token_endpoint_auth_method: "client_secret_basic",
@@ -38,9 +45,10 @@ const provider = new Provider(issuer, {
   features: { devInteractions: { enabled: false } },
   interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
   cookies: { keys: ["test-cookie-key-0123456789"] },
+  claims: { acr: null, sid: null, auth_time: null, iss: null, openid: ["sub", ...claimNames] },
   findAccount: async (ctx, sub) => ({
     accountId: sub,
-    claims: async () => ({ sub }),
+    claims: async () => ({ ...(extraClaims[sub] || {}), sub }),
   }),
 });
 

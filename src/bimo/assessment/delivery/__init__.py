@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from .design import DesignBalance, design_balance, difference_set, rotation_design
     from .errors import DeliveryError
     from .export import ExportResult, export_wide
+    from .identity import open_attempt_for_identity, subject_hash
     from .models import (
         AccessCode,
         Attempt,
@@ -131,6 +132,7 @@ __all__ = [
     "next_block",
     "normalise_code",
     "open_attempt",
+    "open_attempt_for_identity",
     "open_item_refs",
     "open_session",
     "parse_item_ref",
@@ -139,6 +141,7 @@ __all__ = [
     "resume_session",
     "rotation_design",
     "session_progress",
+    "subject_hash",
     "submit_attempt",
     "timer",
     "timer_from",
@@ -197,6 +200,7 @@ _EXPORTS: dict[str, str] = {
     "next_block": "bimo.assessment.delivery.sessions",
     "normalise_code": "bimo.assessment.delivery.codes",
     "open_attempt": "bimo.assessment.delivery.sessions",
+    "open_attempt_for_identity": "bimo.assessment.delivery.identity",
     "open_item_refs": "bimo.assessment.delivery.coding",
     "open_session": "bimo.assessment.delivery.sessions",
     "parse_item_ref": "bimo.assessment.delivery.tests",
@@ -205,6 +209,7 @@ _EXPORTS: dict[str, str] = {
     "resume_session": "bimo.assessment.delivery.sessions",
     "rotation_design": "bimo.assessment.delivery.design",
     "session_progress": "bimo.assessment.delivery.sessions",
+    "subject_hash": "bimo.assessment.delivery.identity",
     "submit_attempt": "bimo.assessment.delivery.sessions",
     "timer": "bimo.assessment.delivery.sessions",
     "timer_from": "bimo.assessment.delivery.sessions",

@@ -1,4 +1,4 @@
-"""Operational tables of test delivery (migration 0006), declared on :class:`Base`.
+"""Operational tables of test delivery (migrations 0006, 0007), declared on :class:`Base`.
 
 A *test* is a set of item clusters rotated into booklets; a *session* runs a test in one class;
 each student gets a printed *access code* that opens exactly one *attempt*. Every answer change
@@ -86,9 +86,24 @@ class TestSession(Base):
 
 
 class AccessCode(Base):
-    """A printed, single-use code: only its hash is stored."""
+    """A printed, single-use code (a *seat*): only its hash is stored.
+
+    A student logging in with a school account (OIDC) takes a free seat of the session; the
+    seat then carries the SHA-256 of issuer and subject (migration 0007), never the subject
+    itself. Unique per session: one identity holds at most one seat of a session.
+    """
 
     __tablename__ = "test_access_codes"
+    # A unique index, not a constraint: migration 0007 can then add it on SQLite without
+    # rebuilding the table. NULLs (code seats) never collide.
+    __table_args__ = (
+        Index(
+            "uq_test_access_codes_oidc_subject_hash",
+            "oidc_subject_hash",
+            "session_id",
+            unique=True,
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(
@@ -99,6 +114,8 @@ class AccessCode(Base):
     booklet: Mapped[int] = mapped_column(Integer)
     expires_at: Mapped[datetime] = mapped_column()
     used_at: Mapped[datetime | None] = mapped_column()
+    # SHA-256 of "issuer\nsubject" of the school account that took this seat (None: code seat).
+    oidc_subject_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class Attempt(Base):

@@ -5,7 +5,8 @@ opens it, may pause/resume the whole class, extend time, unlock an attempt, and 
 A student opens an *attempt* with a code; the attempt is bound to the device (the hash of the
 player's long-lived device cookie). Re-entering the code on the same device resumes the attempt
 with a new token; on another device the attempt is locked (``gesperrt``) until the proctor
-unlocks it, after which the next device to enter the code takes it over.
+unlocks it, after which the next device to enter the code takes it over. A student may instead
+log in with a school account and take a free seat (:mod:`bimo.assessment.delivery.identity`).
 
 The clock (:mod:`bimo.assessment.delivery.clock`, re-exported here) is server-authoritative and
 runs per block: ``remaining = block_minutes·60 +
@@ -139,6 +140,8 @@ class AttemptProgress:
     total: int
     remaining_seconds: int | None
     last_answer_at: datetime | None
+    # The seat was taken by a login with a school account (OIDC), not by its printed code.
+    via_account: bool = False
 
 
 def _now(now: datetime | None) -> datetime:
@@ -417,10 +420,7 @@ def open_attempt(
 
     Call it at the start of a transaction (its first statement takes the write lock).
     """
-    if not device_token:
-        raise DeliveryError(
-            "Dieses Gerät hat keine Gerätekennung; bitte Cookies für den Test erlauben."
-        )
+    _require_device(device_token)
     now = _now(now)
     normalised = normalise_code(code)
     check_code_shape(normalised)
@@ -441,17 +441,14 @@ def open_attempt(
     if access.expires_at <= now:
         raise DeliveryError("Dieser Zugangscode ist abgelaufen. Bitte bei der Testleitung melden.")
     session = get_session(db, access.session_id)
-    attempt = db.scalar(select(Attempt).where(Attempt.code_id == access.id))
+    attempt = _attempt_of(db, access)
     _check_session_admits(session, resuming=attempt is not None)
     device = hash_secret(device_token)
     token = new_token()
     if attempt is None:
-        attempt = _first_use(db, access, session, device, token, now)
-        if attempt is not None:
+        attempt, created = _start_attempt(db, access, session, device, token, now)
+        if created:
             return OpenedAttempt(attempt, token)
-        attempt = db.scalar(select(Attempt).where(Attempt.code_id == access.id))
-        if attempt is None:  # pragma: no cover - the insert failed for another reason
-            raise DeliveryError("Der Test konnte nicht gestartet werden; bitte erneut versuchen.")
     if attempt.status == AttemptStatus.ABGEGEBEN.value:
         raise DeliveryError("Mit diesem Zugangscode wurde der Test bereits abgegeben.")
     if attempt.status == AttemptStatus.GESPERRT.value:
@@ -467,6 +464,36 @@ def open_attempt(
     attempt.token_hash = hash_secret(token)
     db.flush()
     return OpenedAttempt(attempt, token)
+
+
+def _require_device(device_token: str) -> None:
+    if not device_token:
+        raise DeliveryError(
+            "Dieses Gerät hat keine Gerätekennung; bitte Cookies für den Test erlauben."
+        )
+
+
+def _attempt_of(db: Session, access: AccessCode) -> Attempt | None:
+    return db.scalar(select(Attempt).where(Attempt.code_id == access.id))
+
+
+def _start_attempt(
+    db: Session,
+    access: AccessCode,
+    session: TestSession,
+    device: str,
+    token: str,
+    now: datetime,
+) -> tuple[Attempt, bool]:
+    """First use of a seat: the new attempt and ``True``, or — when a concurrent request
+    created it first — that attempt and ``False`` (the caller then treats it as a resume)."""
+    attempt = _first_use(db, access, session, device, token, now)
+    if attempt is not None:
+        return attempt, True
+    attempt = _attempt_of(db, access)
+    if attempt is None:  # pragma: no cover - the insert failed for another reason
+        raise DeliveryError("Der Test konnte nicht gestartet werden; bitte erneut versuchen.")
+    return attempt, False
 
 
 def _check_session_admits(session: TestSession, *, resuming: bool) -> None:
@@ -554,7 +581,19 @@ def session_progress(
     for access, attempt in rows:
         total = totals[access.booklet]
         if attempt is None:
-            out.append(AttemptProgress(None, access.label, NOT_STARTED, 0, 0, total, None, None))
+            out.append(
+                AttemptProgress(
+                    None,
+                    access.label,
+                    NOT_STARTED,
+                    0,
+                    0,
+                    total,
+                    None,
+                    None,
+                    access.oidc_subject_hash is not None,
+                )
+            )
             continue
         answered, last = stats.get(attempt.id, (0, None))
         if last is not None and last.tzinfo is None:  # SQLite aggregate: naive UTC
@@ -570,6 +609,7 @@ def session_progress(
                 total,
                 clock.remaining_seconds,
                 last,
+                access.oidc_subject_hash is not None,
             )
         )
     return out

@@ -238,6 +238,10 @@ def detail(
             "platz": p.label,
             "status": p.status,
             "status_text": STATUS_LABELS.get(p.status, p.status),
+            # How the seat was taken: a withheld code of a "Schulkonto" seat is worth knowing.
+            "anmeldung": "Schulkonto"
+            if p.via_account
+            else ("Code" if p.attempt_id is not None else "–"),
             "teil": "–" if p.attempt_id is None else p.block + 1,
             "beantwortet": p.answered,
             "aufgaben": p.total,

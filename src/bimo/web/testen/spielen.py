@@ -52,13 +52,23 @@ class PlayerItem:
     html: Markup
 
 
-def _code_page(
+def code_page(
     request: Request, *, fehler: str = "", status_code: int = 200, meldung: str = ""
 ) -> Response:
+    """The code entry, with a message; also the landing page of a failed school-account login
+    (:mod:`bimo.web.testen.anmeldung`)."""
+    oidc = web_context(request).oidc
     return render(
         request,
         "testen/code.html",
-        {"title": "Test", "fehler": fehler, "meldung": meldung, "code_max": CODE_MAX},
+        {
+            "title": "Test",
+            "fehler": fehler,
+            "meldung": meldung,
+            "code_max": CODE_MAX,
+            # The school-account button; its route exists only when this is on (app.py).
+            "schulkonto": f"Mit {oidc.display_name} anmelden" if oidc.students_enabled else "",
+        },
         status_code=status_code,
     )
 
@@ -76,20 +86,20 @@ def _no_access(request: Request) -> Response:
 
 @router.get("/test", name="test_start", response_class=HTMLResponse)
 def test_start(request: Request) -> Response:
-    return _code_page(request)
+    return code_page(request)
 
 
 @router.post("/test", name="test_code", response_class=HTMLResponse)
 def test_code(request: Request, code: Annotated[str, Form(max_length=CODE_MAX)] = "") -> Response:
     if not code.strip():
-        return _code_page(request, fehler="Bitte gib deinen Zugangscode ein.", status_code=400)
+        return code_page(request, fehler="Bitte gib deinen Zugangscode ein.", status_code=400)
     device, new_device = device_token(request)
     try:
         with web_context(request).store.session() as db:
             opened = open_attempt(db, code, device)
             token = opened.token
     except DeliveryError as exc:
-        response = _code_page(request, fehler=str(exc), status_code=400)
+        response = code_page(request, fehler=str(exc), status_code=400)
         if new_device:
             set_device_cookie(request, response, device)
         return response

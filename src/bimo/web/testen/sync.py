@@ -27,11 +27,13 @@ commit), and answers after that commit.
 from __future__ import annotations
 
 import logging
-from typing import Annotated, Any
+from dataclasses import dataclass
+from typing import Any
 
-from fastapi import APIRouter, Body, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
+from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -52,7 +54,7 @@ from bimo.assessment.delivery.sessions import attempt_for_token, timer
 from bimo.web.deps import web_context
 from bimo.web.testen.common import TOKEN_COOKIE
 
-__all__ = ["router"]
+__all__ = ["Reply", "router", "store_answers"]
 
 router = APIRouter(prefix="/test/api", include_in_schema=False)
 _LOG = logging.getLogger("bimo.web.testen")
@@ -62,6 +64,7 @@ BUSY = (
     "Der Server ist gerade ausgelastet. Die Antworten bleiben auf diesem Gerät gespeichert und "
     "werden gleich erneut gesendet."
 )
+INVALID = "Die Eingaben sind unvollständig oder ungültig."
 _NO_STORE = {"Cache-Control": "no-store"}
 MAX_TOKEN = 200  # tokens have 43 characters; anything far longer is not worth hashing
 
@@ -103,34 +106,47 @@ def _attempt(request: Request, db: Session) -> Attempt | None:
     return attempt_for_token(db, token) if token and len(token) <= MAX_TOKEN else None
 
 
-@router.post("/antworten", name="test_api_antworten")
-async def post_answers(request: Request, body: Annotated[AnswersIn, Body()]) -> JSONResponse:
-    """Store a batch of answer changes and acknowledge it after the commit.
+@dataclass(frozen=True)
+class Reply:
+    """Status and JSON body of an answer post: the same for the route and the fast lane."""
 
-    ``async``: the request waits for the process's answer writer without occupying a thread,
-    so thousands of waiting players cost no threads and all join the next group commit.
+    status: int
+    payload: dict[str, Any]
+    headers: dict[str, str]
+
+
+def _reply(status: int, detail: str, headers: dict[str, str] | None = None) -> Reply:
+    return Reply(status, {"detail": detail}, {**_NO_STORE, **(headers or {})})
+
+
+async def store_answers(engine: Engine, token: str, body: bytes) -> Reply:
+    """Validate, store and acknowledge one batch of answer changes (after the commit).
+
+    ``token`` is the ``bimo_test`` cookie, ``body`` the raw JSON. The CSRF check is the
+    caller's (the app-wide dependency, resp. :mod:`bimo.web.testen.fastlane`).
     """
-    token = request.cookies.get(TOKEN_COOKIE, "")
+    try:
+        batch = AnswersIn.model_validate_json(body)
+    except ValidationError:
+        return _reply(422, INVALID)
     if not token or len(token) > MAX_TOKEN:
-        return _error(401, NO_ATTEMPT)
+        return _reply(401, NO_ATTEMPT)
     write = AnswerWrite(
-        [AnswerEvent(e.seq, e.item, e.value) for e in body.events], token_hash=hash_secret(token)
+        [AnswerEvent(e.seq, e.item, e.value) for e in batch.events], token_hash=hash_secret(token)
     )
     try:
-        recorded = await write_answers(web_context(request).store.engine, write)
+        recorded = await write_answers(engine, write)
     except UnknownAttemptError:
-        return _error(401, NO_ATTEMPT)
+        return _reply(401, NO_ATTEMPT)
     except AttemptLockedError as exc:
-        return _error(403, str(exc))
+        return _reply(403, str(exc))
     except DeliveryError as exc:
-        return _error(409, str(exc))
+        return _reply(409, str(exc))
     except OperationalError as exc:
         # Lock wait timed out or the database is briefly unreachable: nothing was
         # acknowledged, so the player keeps the changes and retries.
         _LOG.warning("Antworten nicht gespeichert: %s", type(exc.orig).__name__)
-        return JSONResponse(
-            {"detail": BUSY}, status_code=503, headers={**_NO_STORE, "Retry-After": "1"}
-        )
+        return _reply(503, BUSY, {"Retry-After": "1"})
     result, clock = recorded.result, recorded.clock
     payload = {
         "bestaetigt_bis": result.acked_seq,
@@ -142,7 +158,22 @@ async def post_answers(request: Request, body: Annotated[AnswersIn, Body()]) -> 
         "restzeit_s": clock.remaining_seconds,
         "abgelaufen": clock.expired,
     }
-    return JSONResponse(payload, headers=_NO_STORE)
+    return Reply(200, payload, dict(_NO_STORE))
+
+
+@router.post("/antworten", name="test_api_antworten")
+async def post_answers(request: Request) -> JSONResponse:
+    """Store a batch of answer changes and acknowledge it after the commit.
+
+    In the running app :class:`~bimo.web.testen.fastlane.AnswerFastLane` answers this path
+    before the framework sees it; this route is the reference it is tested against (and
+    serves when the lane is switched off). ``async``: the request waits for the process's
+    answer writer without occupying a thread, so thousands of waiting players cost no threads
+    and all join the next group commit.
+    """
+    token = request.cookies.get(TOKEN_COOKIE, "")
+    reply = await store_answers(web_context(request).store.engine, token, await request.body())
+    return JSONResponse(reply.payload, status_code=reply.status, headers=reply.headers)
 
 
 @router.get("/stand", name="test_api_stand")
