@@ -31,7 +31,7 @@ def test_serve_passes_factory_workers_and_proxy_settings(monkeypatch: pytest.Mon
     assert result.exit_code == 0, result.output
     assert "http://127.0.0.1:8123/" in result.output
     ((args, kwargs),) = calls
-    assert args == ("bimo.web.app:create_app",)
+    assert args == ("bimo.web.app:create_served_app",)
     assert kwargs["factory"] is True and kwargs["workers"] == 3 and kwargs["port"] == 8123
     assert kwargs["host"] == "127.0.0.1" and kwargs["proxy_headers"] is True
     assert kwargs["forwarded_allow_ips"] == "10.0.0.5" and kwargs["server_header"] is False
@@ -85,3 +85,24 @@ def test_real_server_with_two_workers(tmp_path: Path) -> None:
     lines = [line for line in out.splitlines() if line.startswith("{")]
     assert any('"pfad": "/anmelden"' in line for line in lines)
     assert "geheim" not in out
+
+
+@pytest.mark.parametrize(
+    ("setting", "expected"), [(None, "20000 20 100 True"), ("0", "700 10 10 False")]
+)
+def test_served_app_tunes_the_collector(tmp_path: Path, setting: str | None, expected: str) -> None:
+    """Each worker freezes what lives as long as the process and collects less often
+    (in a subprocess: the settings are process-wide)."""
+    env = {**os.environ, "BIMO_DATA_DIR": str(tmp_path / "daten")}
+    env.pop("BIMO_WEB_GC_THRESHOLD", None)
+    if setting is not None:
+        env["BIMO_WEB_GC_THRESHOLD"] = setting
+    code = (
+        "import gc; from bimo.web.app import create_served_app; create_served_app(); "
+        "print(*gc.get_threshold(), gc.get_freeze_count() > 0)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("\n")[-2] == expected

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-APP_FACTORY = "bimo.web.app:create_app"
+APP_FACTORY = "bimo.web.app:create_served_app"
 WORKER_HEALTHCHECK_SECONDS = 60
 KEEP_ALIVE_SECONDS = 30
 

@@ -39,6 +39,13 @@ class WebSettings(BaseSettings):
     response_cache_mb: int = Field(
         32, ge=1, le=4096, description="Höchstgröße des Antwort-Zwischenspeichers je Prozess in MB"
     )
+    gc_threshold: int = Field(
+        20_000,
+        ge=0,
+        le=10_000_000,
+        description="Speicherbereinigung der Arbeitsprozesse von bimo serve: Schwelle der "
+        "jüngsten Generation (Python: 700); 0 lässt Pythons Voreinstellung",
+    )
     answer_fast_lane: bool = Field(
         True,
         description="Antworten des Testspielers (POST /test/api/antworten) ohne den Umweg über "

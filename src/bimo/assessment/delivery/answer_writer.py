@@ -26,6 +26,7 @@ import logging
 import os
 import queue
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
@@ -38,11 +39,20 @@ from sqlalchemy.orm import Session
 from .errors import DeliveryError
 from .responses import AnswerConflictError, AnswerWrite, Recorded, record_many
 
-__all__ = ["GROUP_EVENTS", "IDLE_SECONDS", "submit_write", "write_answers", "write_gate"]
+__all__ = [
+    "GATHER_SECONDS",
+    "GROUP_EVENTS",
+    "IDLE_SECONDS",
+    "submit_write",
+    "write_answers",
+    "write_gate",
+]
 
 _LOG = logging.getLogger("bimo.assessment.delivery")
 # Most answer changes in one transaction (bounds the statement size: 7 values per row).
 GROUP_EVENTS = 2000
+# How long a writer under load waits for further requests before it commits (see _loop).
+GATHER_SECONDS = 0.004
 # A writer thread without work ends after this long (tests create many apps and engines).
 IDLE_SECONDS = 60.0
 
@@ -119,16 +129,24 @@ class _Writer:
                         return None
 
     def _loop(self) -> None:
+        busy = False  # the last commit carried several requests: requests are arriving fast
         while (first := self._next()) is not None:
             jobs = [first]
             events = len(first.write.events)
+            # Under load, wait a moment for more requests before committing: a commit's cost
+            # is mostly fixed (2.6 ms CPU for one request, 3 ms for five, on SQLite), so
+            # fuller batches free CPU for the requests still queueing. At a calm pace the
+            # batches are single requests and nothing waits.
+            until = time.monotonic() + GATHER_SECONDS if busy else 0.0
             while events < GROUP_EVENTS:
                 try:
-                    job = self.jobs.get_nowait()
+                    wait = until - time.monotonic()
+                    job = self.jobs.get(timeout=wait) if wait > 0 else self.jobs.get_nowait()
                 except queue.Empty:
                     break
                 jobs.append(job)
                 events += len(job.write.events)
+            busy = len(jobs) > 1
             try:
                 self._commit(jobs)
             except AnswerConflictError:

@@ -47,10 +47,11 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Insert, bindparam, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, Executable, Insert, bindparam, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql.dml import ReturningInsert
 
 from bimo.assessment.delivery.errors import DeliveryError
 from bimo.assessment.delivery.models import (
@@ -95,6 +96,24 @@ MAX_VALUE_CHARS = 20_000
 # The tables for the Core statements of the hot path (no unit-of-work bookkeeping).
 _RESPONSES = Base.metadata.tables[TestResponse.__tablename__]
 _ATTEMPTS = Base.metadata.tables[Attempt.__tablename__]
+_CONTEXT = (
+    select(TestSession, TestDefinition)
+    .join(TestDefinition, TestDefinition.id == TestSession.test_id)
+    .where(TestSession.id.in_(bindparam("ids", expanding=True)))
+)
+_STORED = select(
+    TestResponse.attempt_id, TestResponse.seq, TestResponse.item_id, TestResponse.value
+).where(tuple_(TestResponse.attempt_id, TestResponse.seq).in_(bindparam("keys", expanding=True)))
+_LATER = (
+    select(TestResponse.attempt_id, TestResponse.seq)
+    .join(Attempt, Attempt.id == TestResponse.attempt_id)
+    .where(Attempt.id.in_(bindparam("ids", expanding=True)), TestResponse.seq > Attempt.last_seq)
+)
+_MOVE_WATERMARK = (
+    update(_ATTEMPTS)
+    .where(_ATTEMPTS.c.id == bindparam("attempt"))
+    .values(last_seq=bindparam("mark"))
+)
 
 
 class AnswerConflictError(DeliveryError):
@@ -167,14 +186,27 @@ def booklet_blocks(test: TestDefinition, booklet: int) -> dict[str, int]:
     return _blocks(test.id, test.clusters, test.design, booklet)
 
 
-def _insert(db: Session) -> Insert:
+# The write path's statements are built once, with expanding bind parameters for the id
+# lists: building a statement (argument coercion, operators) cost more CPU per group commit
+# than executing it, and a finished statement object also keeps its cache key memoised.
+_INSERTS: dict[str, ReturningInsert[Any]] = {}
+_LOCKS: dict[tuple[bool, bool, bool], Executable] = {}
+
+
+def _insert(db: Session) -> ReturningInsert[Any]:
     name = db.get_bind().dialect.name
-    table = _RESPONSES
-    if name == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing(index_elements=["attempt_id", "seq"])
-    if name == "sqlite":
-        return sqlite.insert(table).on_conflict_do_nothing(index_elements=["attempt_id", "seq"])
-    raise DeliveryError(f"Datenbank {name} wird für Testantworten nicht unterstützt.")
+    stmt = _INSERTS.get(name)
+    if stmt is None:
+        table = _RESPONSES
+        keys = ["attempt_id", "seq"]
+        if name == "postgresql":
+            base: Insert = postgresql.insert(table).on_conflict_do_nothing(index_elements=keys)
+        elif name == "sqlite":
+            base = sqlite.insert(table).on_conflict_do_nothing(index_elements=keys)
+        else:
+            raise DeliveryError(f"Datenbank {name} wird für Testantworten nicht unterstützt.")
+        stmt = _INSERTS[name] = base.returning(table.c.attempt_id, table.c.seq)
+    return stmt
 
 
 def _unique_events(events: Sequence[AnswerEvent]) -> dict[int, tuple[AnswerEvent, str]]:
@@ -285,39 +317,46 @@ def _lock_attempts(db: Session, ids: set[int], hashes: set[str]) -> list[Attempt
     database write lock before anything is read (no stale snapshot, no SQLITE_BUSY_SNAPSHOT).
     PostgreSQL: ``SELECT … FOR UPDATE`` in id order, so two batches never deadlock.
     """
-    conditions: list[ColumnElement[bool]] = []
-    if ids:
-        conditions.append(Attempt.id.in_(sorted(ids)))
-    if hashes:
-        conditions.append(Attempt.token_hash.in_(sorted(hashes)))
-    if not conditions:
+    if not ids and not hashes:
         return []
-    options = {"populate_existing": True}
-    if db.get_bind().dialect.name == "sqlite":
-        stmt = (
-            update(Attempt)
-            .where(or_(*conditions))
-            .values(last_seq=Attempt.last_seq)
-            .returning(Attempt)
-        )
-        return list(db.scalars(stmt, execution_options=options))
-    query = select(Attempt).where(or_(*conditions)).order_by(Attempt.id).with_for_update()
-    return list(db.scalars(query, execution_options=options))
+    sqlite_db = db.get_bind().dialect.name == "sqlite"
+    key = (sqlite_db, bool(ids), bool(hashes))
+    stmt = _LOCKS.get(key)
+    if stmt is None:
+        conditions: list[ColumnElement[bool]] = []
+        if ids:
+            conditions.append(Attempt.id.in_(bindparam("ids", expanding=True)))
+        if hashes:
+            conditions.append(Attempt.token_hash.in_(bindparam("hashes", expanding=True)))
+        if sqlite_db:
+            stmt = (
+                update(Attempt)
+                .where(or_(*conditions))
+                .values(last_seq=Attempt.last_seq)
+                .returning(Attempt)
+            )
+        else:
+            stmt = select(Attempt).where(or_(*conditions)).order_by(Attempt.id).with_for_update()
+        _LOCKS[key] = stmt
+    params: dict[str, list[Any]] = {}
+    if ids:
+        params["ids"] = sorted(ids)
+    if hashes:
+        params["hashes"] = sorted(hashes)
+    return list(db.scalars(stmt, params, execution_options={"populate_existing": True}))
 
 
 def _context(
     db: Session, attempts: list[Attempt]
 ) -> tuple[dict[int, TestSession], dict[int, TestDefinition]]:
-    sessions = {
-        s.id: s
-        for s in db.scalars(
-            select(TestSession).where(TestSession.id.in_({a.session_id for a in attempts}))
-        )
-    }
-    test_ids = {s.test_id for s in sessions.values()}
-    tests = {
-        t.id: t for t in db.scalars(select(TestDefinition).where(TestDefinition.id.in_(test_ids)))
-    }
+    sessions: dict[int, TestSession] = {}
+    tests: dict[int, TestDefinition] = {}
+    if not attempts:
+        return sessions, tests
+    rows = db.execute(_CONTEXT, {"ids": sorted({a.session_id for a in attempts})})
+    for session, test in rows:
+        sessions[session.id] = session
+        tests[test.id] = test
     return sessions, tests
 
 
@@ -418,10 +457,8 @@ def _stored_before(
     ]
     if not keys:
         return {}
-    query = select(
-        TestResponse.attempt_id, TestResponse.seq, TestResponse.item_id, TestResponse.value
-    ).where(tuple_(TestResponse.attempt_id, TestResponse.seq).in_(keys))
-    return {(a, s): (item, value) for a, s, item, value in db.execute(query)}
+    rows = db.execute(_STORED, {"keys": keys})
+    return {(a, s): (item, value) for a, s, item, value in rows}
 
 
 def _advance_watermarks(db: Session, plans: Iterable[_Plan]) -> None:
@@ -432,11 +469,7 @@ def _advance_watermarks(db: Session, plans: Iterable[_Plan]) -> None:
     done: dict[int, set[int]] = {attempt_id: set() for attempt_id in attempts}
     for plan in plans:
         done[plan.attempt.id].update(r.seq for r in plan.rejected)
-    later = db.execute(
-        select(TestResponse.attempt_id, TestResponse.seq)
-        .join(Attempt, Attempt.id == TestResponse.attempt_id)
-        .where(Attempt.id.in_(attempts), TestResponse.seq > Attempt.last_seq)
-    )
+    later = db.execute(_LATER, {"ids": sorted(attempts)})
     for attempt_id, seq in later:
         done[attempt_id].add(seq)
     moved: list[dict[str, int]] = []
@@ -450,13 +483,7 @@ def _advance_watermarks(db: Session, plans: Iterable[_Plan]) -> None:
             set_committed_value(attempt, "last_seq", mark)
     if moved:
         # One executemany statement instead of the unit of work's per-object bookkeeping.
-        table = _ATTEMPTS
-        db.connection().execute(
-            update(table)
-            .where(table.c.id == bindparam("attempt"))
-            .values(last_seq=bindparam("mark")),
-            moved,
-        )
+        db.connection().execute(_MOVE_WATERMARK, moved)
 
 
 def record_many(
@@ -480,10 +507,7 @@ def record_many(
     if rows:
         # executemany with RETURNING ("insertmanyvalues"): one cached statement, sent as
         # multi-row INSERTs; ON CONFLICT DO NOTHING returns only the rows really inserted.
-        table = _RESPONSES
-        returned = db.connection().execute(
-            _insert(db).returning(table.c.attempt_id, table.c.seq), rows
-        )
+        returned = db.connection().execute(_insert(db), rows)
         inserted = {(attempt_id, seq) for attempt_id, seq in returned}
     before = _stored_before(db, plans.values(), inserted)
     for plan in plans.values():
