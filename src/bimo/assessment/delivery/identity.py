@@ -45,6 +45,7 @@ from .sessions import (
     _now,
     _require_device,
     _start_attempt,
+    lock_codes,
 )
 
 __all__ = [
@@ -109,15 +110,8 @@ def open_attempt_for_identity(
     if not schulnummer or not klasse:
         raise DeliveryError("Dein Schulkonto nennt keine Schule und Klasse.")
     now = _now(now)
-    # Write first (see open_attempt): the no-op update takes the row locks of this identity's
-    # seats (PostgreSQL) or the database write lock (SQLite), so two logins of one student are
-    # serialised and nothing read below is stale when the seat is bound.
-    db.execute(
-        update(AccessCode)
-        .where(AccessCode.oidc_subject_hash == subject_hash)
-        .values(used_at=AccessCode.used_at)
-        .execution_options(synchronize_session=False)
-    )
+    # Two logins of one student are serialised; nothing read below is stale when bound.
+    lock_codes(db, AccessCode.oidc_subject_hash == subject_hash)
     bound = _bound_seats(db, subject_hash, session_id)
     active = [seat for seat in bound if not seat.handed_in]
     if len(active) == 1:

@@ -27,7 +27,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -425,16 +425,8 @@ def open_attempt(
     normalised = normalise_code(code)
     check_code_shape(normalised)
     code_hash = hash_secret(normalised)
-    # Write first: this no-op update takes the code's row lock (PostgreSQL) or the database
-    # write lock (SQLite) before anything is read, so two devices entering the same code at
-    # once are serialised instead of racing, and SQLite never has to upgrade a read snapshot
-    # (which fails at once with "database is locked" when another write came in between).
-    db.execute(
-        update(AccessCode)
-        .where(AccessCode.code_hash == code_hash)
-        .values(used_at=AccessCode.used_at)
-        .execution_options(synchronize_session=False)
-    )
+    # Two devices entering the same code at once are serialised instead of racing.
+    lock_codes(db, AccessCode.code_hash == code_hash)
     access = db.scalar(select(AccessCode).where(AccessCode.code_hash == code_hash))
     if access is None:
         raise DeliveryError("Diesen Zugangscode gibt es nicht. Bitte die Eingabe prüfen.")
@@ -471,6 +463,19 @@ def _require_device(device_token: str) -> None:
         raise DeliveryError(
             "Dieses Gerät hat keine Gerätekennung; bitte Cookies für den Test erlauben."
         )
+
+
+def lock_codes(db: Session, condition: ColumnElement[bool]) -> None:
+    """Write first: a no-op update of the matching codes takes their row locks (PostgreSQL) or
+    the database write lock (SQLite) before anything is read, so SQLite never has to upgrade a
+    read snapshot (which fails at once with "database is locked" when another write came in
+    between) and nothing read afterwards is stale."""
+    db.execute(
+        update(AccessCode)
+        .where(condition)
+        .values(used_at=AccessCode.used_at)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _attempt_of(db: Session, access: AccessCode) -> Attempt | None:
