@@ -12,7 +12,8 @@ import os
 import shutil
 import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,20 +49,27 @@ def _modules_dir() -> Path:
     return npm_package("oidc-provider", OIDC_PROVIDER_VERSION)
 
 
-@pytest.fixture(scope="module")
-def oidc_provider() -> Iterator[RunningProvider]:
+@contextmanager
+def start_provider(
+    redirect_uris: Sequence[str], claims: Mapping[str, Mapping[str, object]]
+) -> Iterator[RunningProvider]:
+    """Run ``provider.mjs`` with these redirect URIs (at least one) and claims by subject.
+
+    Also used by the browser test of the student login (``tests/browser/test_schulkonto.py``),
+    whose redirect URI names the port of a real server."""
     node = shutil.which("node")
     if node is None:
         skip_or_fail("node fehlt: der OIDC-Test braucht node 20")
     modules = _modules_dir()
+    first, *extra = redirect_uris
     env = {
         **os.environ,
         "OIDC_MODULES": str(modules),
         "OIDC_CLIENT_ID": CLIENT_ID,
         "OIDC_CLIENT_SECRET": CLIENT_SECRET,
-        "OIDC_REDIRECT_URI": REDIRECT_URI,
-        "OIDC_EXTRA_REDIRECT_URIS": STUDENT_REDIRECT_URI,
-        "OIDC_EXTRA_CLAIMS": json.dumps(STUDENT_CLAIMS),
+        "OIDC_REDIRECT_URI": first,
+        "OIDC_EXTRA_REDIRECT_URIS": " ".join(extra),
+        "OIDC_EXTRA_CLAIMS": json.dumps({sub: dict(c) for sub, c in claims.items()}),
     }
     process = subprocess.Popen(
         [node, str(SCRIPT)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
@@ -86,3 +94,9 @@ def oidc_provider() -> Iterator[RunningProvider]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.communicate()
+
+
+@pytest.fixture(scope="module")
+def oidc_provider() -> Iterator[RunningProvider]:
+    with start_provider([REDIRECT_URI, STUDENT_REDIRECT_URI], STUDENT_CLAIMS) as provider:
+        yield provider
