@@ -80,3 +80,11 @@ def main() -> None:
     except BimoError as exc:
         Console(stderr=True).print(f"[bold red]Fehler:[/] {exc}", highlight=False)
         sys.exit(2)
+    except ValueError as exc:  # pydantic's ValidationError: a bad BIMO_* variable
+        from bimo.core.config import describe_settings_error
+
+        message = describe_settings_error(exc)
+        if message is None:
+            raise
+        Console(stderr=True).print(f"[bold red]Fehler:[/] {message}", highlight=False)
+        sys.exit(2)

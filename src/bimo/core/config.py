@@ -58,3 +58,46 @@ class Settings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings()
+
+
+# German reasons for the validation errors a setting can raise (pydantic error types).
+_REASONS = {
+    "int_parsing": "keine ganze Zahl",
+    "int_from_float": "keine ganze Zahl",
+    "float_parsing": "keine Zahl",
+    "bool_parsing": "kein Wahrheitswert (1/0, true/false, yes/no, on/off)",
+    "greater_than_equal": "zu klein (mindestens {ge})",
+    "greater_than": "zu klein (größer als {gt})",
+    "less_than_equal": "zu groß (höchstens {le})",
+    "less_than": "zu groß (kleiner als {lt})",
+    "missing": "fehlt",
+}
+
+
+def _settings_classes(base: type[BaseSettings] = BaseSettings) -> dict[str, type[BaseSettings]]:
+    found: dict[str, type[BaseSettings]] = {}
+    for cls in base.__subclasses__():
+        found[cls.__name__] = cls
+        found.update(_settings_classes(cls))
+    return found
+
+
+def describe_settings_error(exc: Exception) -> str | None:
+    """A German message naming each bad environment variable, for a pydantic ``ValidationError``
+    raised by a settings class (``None`` for anything else: a real fault stays a traceback)."""
+    from pydantic import ValidationError
+
+    if not isinstance(exc, ValidationError):
+        return None
+    cls = _settings_classes().get(exc.title)
+    if cls is None:
+        return None
+    prefix = str(cls.model_config.get("env_prefix", ""))
+    lines = []
+    for error in exc.errors():
+        field = ".".join(str(part) for part in error["loc"])
+        reason = _REASONS.get(error["type"], error["msg"]).format(**(error.get("ctx") or {}))
+        value = error.get("input")
+        shown = f" = {value!r}" if isinstance(value, str | int | float) else ""
+        lines.append(f"{(prefix + field).upper()}{shown}: {reason}")
+    return "Ungültige Einstellung: " + "; ".join(lines)
